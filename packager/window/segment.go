@@ -1,0 +1,183 @@
+package window
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// ChunkMeta describes a chunk as its writer appends it. The packager sets it
+// at the origin; an edge receives it over the feed and appends the same.
+type ChunkMeta struct {
+	MSN      uint64 // media sequence number of the segment
+	Part     int    // index of the part within the segment
+	DTS      uint64 // decode time of the first sample, in the track's timescale
+	Duration uint32 // sum of the samples' durations, in the track's timescale
+	// Wallclock is the ingest time of the chunk's first sample, the same
+	// instant the chunk's prft box carries.
+	Wallclock   time.Time
+	Independent bool // the first sample is a sync sample
+	EndOfPart   bool // this chunk completes its part
+	// Discontinuity marks, on a segment's first chunk, that the segment does
+	// not continue the previous one's timeline or encoding.
+	Discontinuity bool
+}
+
+// Chunk is one moof+mdat of a segment.
+type Chunk struct {
+	ChunkMeta
+	Offset int // into the segment's bytes
+	Size   int
+}
+
+// Part is a partial segment: a byte range of its segment made of whole chunks.
+type Part struct {
+	Index       int
+	Offset      int
+	Size        int
+	Duration    uint64 // in the track's timescale
+	Independent bool
+	Complete    bool
+}
+
+// Segment is a media segment: its parts' bytes, concatenated.
+type Segment struct {
+	MSN           uint64
+	Init          *Init
+	Discontinuity bool
+	DTS           uint64    // decode time of the first sample
+	Wallclock     time.Time // ingest time of the first sample
+
+	mu *sync.RWMutex // the track's; guards the fields below
+	// data only grows: bytes before len(data) never change once written, so
+	// a reader may keep a slice of it without holding mu.
+	data     []byte
+	chunks   []Chunk
+	parts    []Part
+	dur      uint64
+	complete bool
+}
+
+func newSegment(m ChunkMeta, in *Init, sizeHint int, mu *sync.RWMutex) *Segment {
+	if sizeHint <= 0 {
+		sizeHint = 64 << 10
+	}
+	return &Segment{
+		MSN:           m.MSN,
+		Init:          in,
+		Discontinuity: m.Discontinuity,
+		DTS:           m.DTS,
+		Wallclock:     m.Wallclock,
+		mu:            mu,
+		data:          make([]byte, 0, sizeHint+sizeHint/8),
+	}
+}
+
+func (s *Segment) append(m ChunkMeta, data []byte) error {
+	if s.complete {
+		return fmt.Errorf("%w: segment %d is complete", ErrOutOfOrder, s.MSN)
+	}
+	n := len(s.parts)
+	switch {
+	case m.Part == n:
+		if n > 0 {
+			s.parts[n-1].Complete = true
+		}
+		s.parts = append(s.parts, Part{Index: m.Part, Offset: len(s.data), Independent: m.Independent})
+	case n > 0 && m.Part == n-1 && !s.parts[n-1].Complete:
+	default:
+		return fmt.Errorf("%w: segment %d part %d after %d", ErrOutOfOrder, s.MSN, m.Part, n-1)
+	}
+	s.chunks = append(s.chunks, Chunk{ChunkMeta: m, Offset: len(s.data), Size: len(data)})
+	s.data = append(s.data, data...)
+	p := &s.parts[len(s.parts)-1]
+	p.Size += len(data)
+	p.Duration += uint64(m.Duration)
+	p.Complete = m.EndOfPart
+	s.dur += uint64(m.Duration)
+	return nil
+}
+
+// finish marks the segment complete and gives back unused buffer space.
+func (s *Segment) finish() {
+	s.complete = true
+	if n := len(s.parts); n > 0 {
+		s.parts[n-1].Complete = true
+	}
+	if cap(s.data)-len(s.data) > len(s.data)/16 {
+		s.data = append(make([]byte, 0, len(s.data)), s.data...)
+	}
+}
+
+func (s *Segment) durationLocked() time.Duration {
+	return ticks(s.dur, s.Init.Info.Timescale)
+}
+
+// Bytes returns the segment's bytes from offset from on, and whether the
+// segment is complete (no byte will follow).
+func (s *Segment) Bytes(from int) ([]byte, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if from > len(s.data) {
+		from = len(s.data)
+	}
+	return s.data[from:len(s.data):len(s.data)], s.complete
+}
+
+// Complete reports whether the segment has all its bytes.
+func (s *Segment) Complete() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.complete
+}
+
+// Duration returns the duration of the media appended so far.
+func (s *Segment) Duration() time.Duration {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.durationLocked()
+}
+
+// Ticks returns the duration appended so far in the track's timescale.
+func (s *Segment) Ticks() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.dur
+}
+
+// Part returns part i as it stands now.
+func (s *Segment) Part(i int) (Part, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if i < 0 || i >= len(s.parts) {
+		return Part{}, false
+	}
+	return s.parts[i], true
+}
+
+// Parts returns a copy of the segment's parts as they stand now.
+func (s *Segment) Parts() []Part {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]Part(nil), s.parts...)
+}
+
+// Chunks returns the chunks from index from on, for replaying the segment
+// chunk by chunk.
+func (s *Segment) Chunks(from int) []Chunk {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if from >= len(s.chunks) {
+		return nil
+	}
+	return append([]Chunk(nil), s.chunks[from:]...)
+}
+
+func ticks(n uint64, timescale uint32) time.Duration {
+	if timescale == 0 {
+		return 0
+	}
+	sec := n / uint64(timescale)
+	rem := n % uint64(timescale)
+	return time.Duration(sec)*time.Second + time.Duration(rem)*time.Second/time.Duration(timescale)
+}
