@@ -12,4 +12,7 @@ var (
 	ErrEnded = errors.New("window: stream ended")
 	// ErrUnknownTrack is returned for a track ID the stream does not have.
 	ErrUnknownTrack = errors.New("window: unknown track")
+	// ErrBadName is returned by ParseObjectName for a name that does not
+	// name an object in the canonical form.
+	ErrBadName = errors.New("window: bad object name")
 )
