@@ -1,0 +1,18 @@
+// Package placement is usher's decision core: it picks the edges a viewer is
+// redirected to and plans each live stream's replication tree.
+//
+// Everything here is a pure function of a Snapshot (edges, origins, demand,
+// latency and peering tables, dials) and an injected time. There are no
+// goroutines, no clocks, no I/O and no package state, so the same code runs
+// in the usher server and inside a fleet simulator on a virtual clock, and
+// every result, ties included, is deterministic.
+//
+// A Snapshot is immutable once built and may be shared by any number of
+// goroutines calling Choose and Plan. A Ledger is not: it is caller-owned
+// scratch that counts the viewers already redirected since the snapshot was
+// taken. A server either serialises access to one Ledger (a mutex around
+// Ledger.Choose costs far less than the decision itself) or gives each shard
+// its own Ledger built with NewLedger(s, shards), which lets every shard fill
+// only its 1/shards part of each edge's free room, so the shards together can
+// never overfill an edge.
+package placement
