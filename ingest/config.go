@@ -1,0 +1,93 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/livetree/livetree/packager"
+	"github.com/livetree/livetree/packager/window"
+)
+
+// Config configures a Server.
+type Config struct {
+	// RTMPAddr is the RTMP listen address.
+	RTMPAddr string
+	// HTTPAddr is the listen address of the HTTP push endpoint, /healthz,
+	// /metrics and, when Delivery is set, the delivery routes.
+	HTTPAddr string
+	// KeysFile names a file of "stream key" lines. Ignored when Keys is set.
+	KeysFile string
+	// Keys, if set, decides which keys may publish (usher plugs its Redis
+	// checker in here). With neither Keys nor KeysFile every stream is
+	// accepted: dev mode.
+	Keys KeyChecker
+	// Linger is how long a stream waits for its publisher to come back
+	// before it ends.
+	Linger time.Duration
+	// ReadTimeout drops a publisher that sends nothing for this long.
+	ReadTimeout time.Duration
+	// MaxPushBytes caps one HTTP push body.
+	MaxPushBytes int64
+	// MaxBoxBytes caps one top-level box of a fragmented MP4 push.
+	MaxBoxBytes int
+	// MaxPublishers caps concurrent publishers over all protocols.
+	MaxPublishers int
+	// Packager sets how streams are cut into segments and parts.
+	Packager packager.Config
+	// Delivery, if set, serves /live/* and /time on the HTTP port: the
+	// origin's LL-HLS/LL-DASH handler.
+	Delivery fasthttp.RequestHandler
+	// Streams, if set, is the set of windows the server fills; New makes
+	// one otherwise. Setting it lets Delivery be built before the server.
+	Streams *window.Streams
+}
+
+// DefaultConfig returns the defaults of the ingest binary.
+func DefaultConfig() Config {
+	return Config{
+		RTMPAddr:      ":1935",
+		HTTPAddr:      ":8080",
+		Linger:        30 * time.Second,
+		ReadTimeout:   10 * time.Second,
+		MaxPushBytes:  64 << 30,
+		MaxBoxBytes:   maxBoxBytes,
+		MaxPublishers: 500,
+		Packager:      packager.DefaultConfig(),
+	}
+}
+
+// Validate reports every setting the server cannot run with.
+func (c Config) Validate() error {
+	var errs []error
+	if c.RTMPAddr == "" {
+		errs = append(errs, errors.New("RTMP address is empty"))
+	}
+	if c.HTTPAddr == "" {
+		errs = append(errs, errors.New("HTTP address is empty"))
+	}
+	if c.Linger <= 0 {
+		errs = append(errs, fmt.Errorf("linger %v must be positive", c.Linger))
+	}
+	if c.ReadTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("read timeout %v must be positive", c.ReadTimeout))
+	}
+	if c.MaxPushBytes <= 0 {
+		errs = append(errs, fmt.Errorf("max push bytes %d must be positive", c.MaxPushBytes))
+	}
+	if c.MaxBoxBytes < 1024 || c.MaxBoxBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("max box bytes %d must be between 1 KiB and 1 GiB", c.MaxBoxBytes))
+	}
+	if c.MaxPublishers <= 0 {
+		errs = append(errs, fmt.Errorf("max publishers %d must be positive", c.MaxPublishers))
+	}
+	if err := c.Packager.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("ingest config: %w", err)
+	}
+	return nil
+}
