@@ -1,0 +1,166 @@
+package delivery
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/livetree/livetree/packager/window"
+)
+
+// body streams an object that is still being written: a segment, or one of
+// its parts, from off on. fasthttp writes it with chunked transfer through
+// WriteTo, one chunk per slice of the segment's own bytes, flushed at once,
+// so nothing is copied and nothing waits in a buffer. It ends when the
+// object is complete; if the object stops growing before that, WriteTo
+// fails and fasthttp cuts the connection without the final empty chunk, so
+// the client sees an error rather than a short object.
+type body struct {
+	h    *Handler
+	st   *window.Stream
+	seg  *window.Segment
+	conn net.Conn // for per-write deadlines
+
+	off  int // next byte of the segment to send
+	part int // part index, or -1 for the segment
+	end  int // end of a byte range of the segment, or -1 for none
+	// stall bounds how long the object may stop growing; deadline is when
+	// it will have, unless a byte comes first.
+	stall    time.Duration
+	deadline time.Time
+
+	pending []byte // bytes next returned but not yet read, for Read
+	timer   *time.Timer
+}
+
+// SupportsBodyWriteTo lets fasthttp call WriteTo instead of Read.
+func (b *body) SupportsBodyWriteTo() bool { return true }
+
+// WriteTo writes the object to w as its bytes come, each write under a
+// deadline of its own.
+func (b *body) WriteTo(w io.Writer) (int64, error) {
+	b.h.stats.Streaming.Add(1)
+	defer b.h.stats.Streaming.Add(-1)
+	defer b.stopTimer()
+	var n int64
+	for {
+		data, err := b.next()
+		if err == io.EOF {
+			return n, nil
+		}
+		if err == nil {
+			_ = b.conn.SetWriteDeadline(time.Now().Add(b.h.cfg.WriteTimeout))
+			var m int
+			m, err = w.Write(data)
+			n += int64(m)
+			b.h.stats.BytesOut.Add(uint64(m))
+		}
+		if err != nil {
+			b.h.stats.Aborted.Add(1)
+			b.h.logAbort(b, err)
+			return n, err
+		}
+	}
+}
+
+// Read serves the few writers that read instead of calling WriteTo.
+func (b *body) Read(p []byte) (int, error) {
+	if len(b.pending) == 0 {
+		data, err := b.next()
+		if err != nil {
+			b.stopTimer()
+			return 0, err
+		}
+		b.pending = data
+	}
+	n := copy(p, b.pending)
+	b.pending = b.pending[n:]
+	b.h.stats.BytesOut.Add(uint64(n))
+	return n, nil
+}
+
+// Close is called by fasthttp when it is done with the body, written or not.
+func (b *body) Close() error {
+	b.stopTimer()
+	return nil
+}
+
+// next returns the object's next bytes, waiting for them, or io.EOF at its
+// end. The slice is the segment's own memory: it never changes.
+func (b *body) next() ([]byte, error) {
+	for {
+		changed := b.st.Changed()
+		data, complete := b.seg.Bytes(b.off)
+		done := complete
+		if b.part >= 0 {
+			p, ok := b.seg.Part(b.part)
+			if !ok {
+				return nil, fmt.Errorf("%w: part %d of segment %d vanished", ErrStalled, b.part, b.seg.MSN)
+			}
+			end := p.Offset + p.Size
+			if len(data) > end-b.off {
+				data = data[:end-b.off]
+			}
+			// data was read before the part, so it may end short of a part
+			// that completed in between; the next round sends the rest.
+			done = p.Complete && b.off+len(data) == end
+		}
+		if b.end >= 0 {
+			if len(data) > b.end-b.off {
+				data = data[:b.end-b.off]
+			}
+			if b.off+len(data) == b.end {
+				done = true
+			} else if complete {
+				return nil, fmt.Errorf("%w: segment %d ended at byte %d", ErrRangePastEnd, b.seg.MSN, b.off+len(data))
+			}
+		}
+		if len(data) > 0 {
+			b.off += len(data)
+			b.deadline = time.Time{}
+			return data, nil
+		}
+		if done {
+			return nil, io.EOF
+		}
+		if err := b.wait(changed); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// wait waits for the stream to change, until the object has made no
+// progress for the stall limit. Changes to other tracks do not count as
+// progress.
+func (b *body) wait(changed <-chan struct{}) error {
+	now := time.Now()
+	if b.deadline.IsZero() {
+		b.deadline = now.Add(b.stall)
+	}
+	left := b.deadline.Sub(now)
+	if left <= 0 {
+		return fmt.Errorf("%w: segment %d at byte %d for %v", ErrStalled, b.seg.MSN, b.off, b.stall)
+	}
+	if b.timer == nil {
+		b.timer = time.NewTimer(left)
+	} else {
+		b.timer.Reset(left)
+	}
+	select {
+	case <-changed:
+		b.timer.Stop()
+		return nil
+	case <-b.timer.C:
+		return fmt.Errorf("%w: segment %d at byte %d for %v", ErrStalled, b.seg.MSN, b.off, b.stall)
+	case <-b.h.waits.done:
+		b.timer.Stop()
+		return ErrClosed
+	}
+}
+
+func (b *body) stopTimer() {
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+}

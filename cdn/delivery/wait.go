@@ -1,0 +1,82 @@
+package delivery
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/livetree/livetree/packager/hls"
+	"github.com/livetree/livetree/packager/window"
+)
+
+// await waits until check reports ready or fails, testing it again each
+// time the stream's waiting goroutine finds c met. It gives up at deadline
+// (zero: the stream's blocking limit from now) with ErrNotReady, when the
+// client hangs up with ErrClientGone, and when the handler closes with
+// ErrClosed. It returns how long it waited.
+func (h *Handler) await(ctx *fasthttp.RequestCtx, st *window.Stream, c cond, check func() (bool, error), deadline time.Time) (time.Duration, error) {
+	if ok, err := check(); ok || err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if deadline.IsZero() {
+		deadline = start.Add(h.maxBlock(st))
+	}
+	h.stats.Blocked.Add(1)
+	defer h.stats.Blocked.Add(-1)
+	w := watch(ctx)
+	defer w.stop()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	for {
+		l, g := h.waits.join(st, c)
+		if g == nil {
+			h.stats.Cancelled.Add(1)
+			return time.Since(start), ErrClosed
+		}
+		ok, err := check()
+		if ok || err != nil {
+			h.waits.leave(l, g, c)
+			h.stats.Woken.Add(1)
+			return time.Since(start), err
+		}
+		var why error
+		select {
+		case <-g.ready:
+		case <-timer.C:
+			h.stats.TimedOut.Add(1)
+			why = fmt.Errorf("%w: waited %v", ErrNotReady, time.Since(start).Round(time.Millisecond))
+		case <-w.Gone():
+			h.stats.Cancelled.Add(1)
+			why = ErrClientGone
+		case <-h.waits.done:
+			h.stats.Cancelled.Add(1)
+			why = ErrClosed
+		}
+		h.waits.leave(l, g, c)
+		if why != nil {
+			return time.Since(start), why
+		}
+		if ok, err := check(); ok || err != nil {
+			h.stats.Woken.Add(1)
+			return time.Since(start), err
+		}
+	}
+}
+
+// maxBlock is how long a request may wait for a stream's media: a multiple
+// of the target duration its playlists advertise.
+func (h *Handler) maxBlock(st *window.Stream) time.Duration {
+	return h.cfg.MaxBlock(targetDuration(st))
+}
+
+// targetDuration is the longest EXT-X-TARGETDURATION of a stream's media
+// playlists.
+func targetDuration(st *window.Stream) time.Duration {
+	d := time.Second
+	for _, tr := range st.Tracks() {
+		d = max(d, hls.TargetDuration(st, tr))
+	}
+	return d
+}
