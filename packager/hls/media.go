@@ -140,7 +140,7 @@ func renderMedia(st *window.Stream, tr *window.Track, ended bool, req Request, d
 		}
 	}
 	if len(views) > 0 && !ended {
-		writeHint(&t, tr, &views[len(views)-1], req.ByteRange)
+		writeHint(&t, tr, &views[len(views)-1], st.Config().SegmentTarget, req.ByteRange)
 		for _, other := range st.Tracks() {
 			if other != tr {
 				writeReport(&t, other, req.ByteRange)
@@ -173,17 +173,25 @@ func writePart(t *template, v *segView, p window.Part, byteRange bool) {
 	t.byte('\n')
 }
 
+// nextSegmentSlack mirrors the packager, which starts a segment at the
+// first keyframe once the open one is within half a frame of the target.
+const nextSegmentSlack = 25 * time.Millisecond
+
 // writeHint announces the part being written, or the first part of the
-// next segment when the newest is complete (its publisher is away).
-func writeHint(t *template, tr *window.Track, last *segView, byteRange bool) {
+// next segment when the newest is complete (its publisher is away) or has
+// reached the segment target with its last part complete, so the next
+// keyframe will start a new segment rather than another part.
+func writeHint(t *template, tr *window.Track, last *segView, target time.Duration, byteRange bool) {
 	n := window.ObjectName{Kind: last.seg.Init.Info.Kind, Epoch: last.seg.Init.Epoch, MSN: last.seg.MSN}
 	offset := 0
-	if last.complete {
+	k := len(last.parts)
+	full := k > 0 && last.parts[k-1].Complete && last.dur()+nextSegmentSlack >= target
+	if last.complete || full {
 		if in := tr.Init(); in != nil {
 			n.Kind, n.Epoch = in.Info.Kind, in.Epoch
 		}
 		n.MSN++
-	} else if k := len(last.parts); k > 0 {
+	} else if k > 0 {
 		p := last.parts[k-1]
 		n.Part, offset = p.Index, p.Offset
 		if p.Complete {
