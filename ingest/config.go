@@ -16,7 +16,7 @@ type Config struct {
 	// RTMPAddr is the RTMP listen address.
 	RTMPAddr string
 	// HTTPAddr is the listen address of the HTTP push endpoint, /healthz,
-	// /metrics and, when Delivery is set, the delivery routes.
+	// /metrics and, when Delivery is set, everything else.
 	HTTPAddr string
 	// KeysFile names a file of "stream key" lines. Ignored when Keys is set.
 	KeysFile string
@@ -37,8 +37,9 @@ type Config struct {
 	MaxPublishers int
 	// Packager sets how streams are cut into segments and parts.
 	Packager packager.Config
-	// Delivery, if set, serves /live/* and /time on the HTTP port: the
-	// origin's LL-HLS/LL-DASH handler.
+	// Delivery, if set, serves every path of the HTTP port that the ingest
+	// does not own (/ingest/, /healthz, /metrics): the origin's LL-HLS and
+	// LL-DASH routes, /time, and the feed edges pull.
 	Delivery fasthttp.RequestHandler
 	// Streams, if set, is the set of windows the server fills; New makes
 	// one otherwise. Setting it lets Delivery be built before the server.

@@ -81,8 +81,12 @@ func TestHTTPEndpoints(t *testing.T) {
 		{"/metrics", 200, "livetree_ingest_rejections_total{reason=\"bad_key\"} 0"},
 		{"/live/cam/index.m3u8", 200, "delivery /live/cam/index.m3u8"},
 		{"/time", 200, "delivery /time"},
-		{"/nothing", 404, "not found"},
+		{"/feed/cam", 200, "delivery /feed/cam"},
 		{"/ingest/cam", 405, "method not allowed"},
+	}
+	bare, _ := startServer(t, testConfig())
+	if resp, err := http.Get("http://" + bare.Addr() + "/live/cam/index.m3u8"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("without delivery, GET /live/... = %v %v, want 404", resp, err)
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {

@@ -203,6 +203,10 @@ func (s *Server) addr(a *net.Addr) string {
 // Streams returns the live windows, for the delivery handler.
 func (s *Server) Streams() *window.Streams { return s.streams }
 
+// Metrics returns the registry behind /metrics, for the handlers mounted
+// beside the ingest to register their own collectors.
+func (s *Server) Metrics() prometheus.Registerer { return s.metrics }
+
 // Stats returns the server's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
 
@@ -220,7 +224,7 @@ func (s *Server) routes(metrics fasthttp.RequestHandler) fasthttp.RequestHandler
 			ctx.SetBodyString("ok\n")
 		case string(path) == "/metrics":
 			metrics(ctx)
-		case s.cfg.Delivery != nil && (bytes.HasPrefix(path, []byte("/live/")) || string(path) == "/time"):
+		case s.cfg.Delivery != nil:
 			s.cfg.Delivery(ctx)
 		default:
 			ctx.Error("not found\n", fasthttp.StatusNotFound)

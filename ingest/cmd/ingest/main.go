@@ -18,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/livetree/livetree/cdn/delivery"
 	"github.com/livetree/livetree/ingest"
 	"github.com/livetree/livetree/packager/window"
 )
@@ -37,12 +38,16 @@ func run() int {
 	log = log.Level(level)
 
 	cfg.Streams = window.NewStreams()
-	// DELIVERY: the origin's LL-HLS/LL-DASH handler (package cdn/delivery)
-	// is wired here once it exists, reading the windows the server fills:
-	//   cfg.Delivery = delivery.New(cfg.Streams, ...).Handler
+	deliver := delivery.New(delivery.Config{Streams: cfg.Streams, Hop: "origin"}, log)
+	defer deliver.Close()
+	cfg.Delivery = deliver.Serve
 	srv, err := ingest.New(cfg, log)
 	if err != nil {
 		log.Error().Err(err).Str("component", "ingest").Msg("cannot start")
+		return 1
+	}
+	if err := deliver.Register(srv.Metrics()); err != nil {
+		log.Error().Err(err).Str("component", "ingest").Msg("cannot register delivery metrics")
 		return 1
 	}
 
