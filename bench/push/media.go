@@ -1,0 +1,136 @@
+// Package push simulates broadcasters: it replays a media file to an ingest
+// server in real time, in a loop, with continuous timestamps, over RTMP or
+// HTTP push, so a load test needs no encoder per stream.
+package push
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
+	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
+
+	"github.com/livetree/livetree/packager"
+)
+
+// Media is a clip decoded once and replayed by any number of publishers.
+// It is read-only after LoadTS.
+type Media struct {
+	Tracks   packager.Tracks
+	ASC      *mpeg4audio.AudioSpecificConfig // nil without audio
+	Frames   []packager.Frame                // in file order; DTS and PTS start near zero
+	Duration time.Duration                   // one loop, so the next loop's times follow on
+	Bitrate  float64                         // bits per second
+}
+
+// LoadTS reads an MPEG-TS file with H.264 video and AAC audio.
+func LoadTS(path string) (*Media, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTS(data)
+}
+
+// ParseTS decodes MPEG-TS bytes into Media.
+func ParseTS(data []byte) (*Media, error) {
+	r := &mpegts.Reader{R: bytes.NewReader(data)}
+	if err := r.Initialize(); err != nil {
+		return nil, fmt.Errorf("push: reading MPEG-TS: %w", err)
+	}
+	m := &Media{}
+	at := func(ticks int64) time.Duration { return time.Duration(ticks) * time.Second / 90000 }
+	var size int
+	for _, tr := range r.Tracks() {
+		switch codec := tr.Codec.(type) {
+		case *tscodecs.H264:
+			r.OnDataH264(tr, func(pts, dts int64, au [][]byte) error {
+				m.noteParameterSets(au)
+				for _, n := range au {
+					size += len(n)
+				}
+				m.Frames = append(m.Frames, packager.Frame{Kind: packager.Video, DTS: at(dts), PTS: at(pts),
+					Keyframe: h264.IsRandomAccess(au), NALUs: au})
+				return nil
+			})
+		case *tscodecs.MPEG4Audio:
+			asc := codec.Config
+			raw, err := asc.Marshal()
+			if err != nil {
+				return nil, fmt.Errorf("push: audio config: %w", err)
+			}
+			m.ASC = &asc
+			m.Tracks.Audio = &packager.AudioConfig{ASC: raw}
+			rate := int64(asc.SampleRate)
+			r.OnDataMPEG4Audio(tr, func(pts int64, aus [][]byte) error {
+				for i, au := range aus {
+					size += len(au)
+					d := at(pts) + time.Duration(int64(i)*1024*int64(time.Second)/rate)
+					m.Frames = append(m.Frames, packager.Frame{Kind: packager.Audio, DTS: d, PTS: d, Data: au})
+				}
+				return nil
+			})
+		}
+	}
+	for {
+		if err := r.Read(); err != nil {
+			break
+		}
+	}
+	if m.Tracks.Video == nil || len(m.Tracks.Video.SPS) == 0 || len(m.Tracks.Video.PPS) == 0 {
+		return nil, errors.New("push: no H.264 track with SPS and PPS")
+	}
+	m.normalise()
+	if m.Duration > 0 {
+		m.Bitrate = float64(size*8) / m.Duration.Seconds()
+	}
+	return m, nil
+}
+
+func (m *Media) noteParameterSets(au [][]byte) {
+	for _, n := range au {
+		if len(n) == 0 {
+			continue
+		}
+		if m.Tracks.Video == nil {
+			m.Tracks.Video = &packager.VideoConfig{}
+		}
+		switch h264.NALUType(n[0] & 0x1f) {
+		case h264.NALUTypeSPS:
+			m.Tracks.Video.SPS = n
+		case h264.NALUTypePPS:
+			m.Tracks.Video.PPS = n
+		}
+	}
+}
+
+// normalise shifts times to start at zero and sets the loop duration to one
+// video frame past the last video frame.
+func (m *Media) normalise() {
+	if len(m.Frames) == 0 {
+		return
+	}
+	first := m.Frames[0].DTS
+	var lastVideo, step time.Duration
+	for i := range m.Frames {
+		f := &m.Frames[i]
+		first = min(first, f.DTS)
+	}
+	for i := range m.Frames {
+		f := &m.Frames[i]
+		f.DTS -= first
+		f.PTS -= first
+		if f.Kind == packager.Video {
+			if f.DTS > lastVideo {
+				step = f.DTS - lastVideo
+				lastVideo = f.DTS
+			}
+		}
+	}
+	m.Duration = lastVideo + step
+}
