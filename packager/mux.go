@@ -26,12 +26,14 @@ type trackMuxer struct {
 	segTicks uint64
 	partTick uint64
 
-	placed bool   // a sample was added since the last restart
-	last   uint64 // DTS of the last sample
-	next   uint64 // expected DTS of the next sample
-	delta  uint32 // last observed sample duration, the estimate for the next
-	shift  int64  // added to mapped decode times after a timestamp jump
-	disc   bool   // the next segment starts a discontinuity
+	placed  bool   // a sample was added since the last restart
+	last    uint64 // DTS of the last sample
+	next    uint64 // expected DTS of the next sample
+	delta   uint32 // expected duration of the next sample
+	obsFrom uint64 // DTS where the current run of steady intervals began
+	obsN    uint64 // intervals in that run
+	shift   int64  // added to mapped decode times after a timestamp jump
+	disc    bool   // the next segment starts a discontinuity
 
 	pending []sample // samples of the chunk being gathered
 	payload []byte   // their payloads, back to back
@@ -57,7 +59,7 @@ func (m *trackMuxer) restart(timescale uint32, cfg Config) {
 	m.partLimit = toTicks(cfg.PartTarget, timescale)
 	m.disc = m.started
 	m.open, m.partOpen = false, false
-	m.placed, m.last, m.next, m.delta, m.shift = false, 0, 0, 0, 0
+	m.placed, m.last, m.next, m.delta, m.obsN, m.shift = false, 0, 0, 0, 0, 0
 }
 
 // end writes what is gathered and completes the open segment.
@@ -140,6 +142,44 @@ func (m *trackMuxer) flush(endOfPart bool) error {
 		m.partOpen = false
 	}
 	return m.track.Append(meta, data)
+}
+
+// observe learns the sample duration from the interval d that ended at
+// DTS now. Timestamps in milliseconds (RTMP, FLV) make a 30 fps stream's
+// intervals alternate between 33 and 34 ms; the average over a steady run,
+// snapped to a common frame rate, gives every sample the true 1/30 s, so
+// parts hold the number of frames their target implies.
+func (m *trackMuxer) observe(d uint32, now uint64) {
+	if m.obsN == 0 || d > 2*m.delta || 2*d < m.delta {
+		m.obsFrom, m.obsN = now-uint64(d), 0 // first interval, or the rate changed
+	}
+	m.obsN++
+	m.delta = snapRate(uint32((now-m.obsFrom+m.obsN/2)/m.obsN), m.timescale)
+}
+
+// commonRates are frame rates, in frames per 1001 seconds, that a measured
+// interval within 2% of them is snapped to.
+var commonRates = []uint64{24000, 24024, 25025, 30000, 30030, 48048, 50050, 60000, 60060}
+
+func snapRate(d uint32, timescale uint32) uint32 {
+	best, bestDiff := d, int64(d)/50+1 // only within 2%
+	for _, r := range commonRates {
+		exact := uint64(timescale) * 1001 / r
+		if exact*r != uint64(timescale)*1001 {
+			continue // not a whole number of ticks at this timescale
+		}
+		if diff := abs(int64(d) - int64(exact)); diff < bestDiff {
+			best, bestDiff = uint32(exact), diff
+		}
+	}
+	return best
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 func toTicks(d time.Duration, timescale uint32) uint64 {

@@ -279,7 +279,7 @@ func (ss *Session) place(m *trackMuxer, at time.Duration, snap uint32) uint64 {
 		m.disc = true
 	}
 	if d := raw - int64(m.last); d > 0 && d < int64(m.timescale) {
-		m.delta = uint32(d)
+		m.observe(uint32(d), uint64(raw))
 	}
 	return uint64(raw)
 }
