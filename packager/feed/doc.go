@@ -13,6 +13,8 @@
 //	End         the stream is over
 //	Heartbeat   nothing happened; sent when the feed is otherwise idle so a
 //	            child can tell a live but quiet parent from a stalled one
+//	Live        the catch-up is over: the child's window now reaches as far
+//	            as the parent's, and what follows is live
 //
 // Integers in payloads are unsigned varints (the wall clock is a signed
 // varint of Unix nanoseconds) and strings carry a one-byte length.

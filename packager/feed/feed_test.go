@@ -349,7 +349,8 @@ func TestBadFeeds(t *testing.T) {
 		{"bad version", append(append([]byte("LTFD"), 9), full[5:]...), ErrBadHeader},
 		{"no frames", hdr, ErrTruncated},
 		{"unknown type", frame(0, 0), ErrBadFrame},
-		{"type past last", frame(6, 0), ErrBadFrame},
+		{"type past last", frame(7, 0), ErrBadFrame},
+		{"live payload", frame(byte(FrameLive), 1, 0), ErrBadFrame},
 		{"oversized frame", frame(byte(FrameChunk), MaxFrameSize+1), ErrBadFrame},
 		{"lying length", frame(byte(FrameChunk), MaxFrameSize, 1, 2, 3), ErrTruncated},
 		{"heartbeat payload", frame(byte(FrameHeartbeat), 1, 0), ErrBadFrame},
@@ -372,5 +373,47 @@ func TestBadFeeds(t *testing.T) {
 				t.Fatalf("err %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestLiveMarker checks that the Live frame comes when the child's window
+// has caught up with the parent's.
+func TestLiveMarker(t *testing.T) {
+	src := origin(t, packager.DefaultConfig(), 1, false).Window()
+	dst := window.NewStream("s", src.Config())
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { pw.CloseWithError(NewWriter(pw, src, WriterOptions{}).Run(ctx)) }()
+	r := NewReader(pr)
+	live := make(chan struct{})
+	r.OnFrame(func(ft FrameType) {
+		if ft == FrameLive {
+			sameWindow(t, src, dst, true)
+			close(live)
+		}
+	})
+	go func() { _ = r.Apply(dst) }()
+	select {
+	case <-live:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no live frame")
+	}
+	cancel()
+	pr.Close()
+}
+
+// TestRestartedParent resumes from a parent whose stream started over
+// (same numbers, another publish): the Reader must refuse to splice it in.
+func TestRestartedParent(t *testing.T) {
+	cfg := packager.DefaultConfig()
+	first := origin(t, cfg, 1, true).Window()
+	full := feedOf(t, first, Position{})
+	dst := window.NewStream("s", first.Config())
+	_ = NewReader(bytes.NewReader(full[:len(full)/2])).Apply(dst)
+	again := origin(t, cfg, 1, true).Window()
+	err := replicate(t, again, dst, ResumeFrom(dst))
+	if !errors.Is(err, ErrGap) {
+		t.Fatalf("err %v, want ErrGap", err)
 	}
 }

@@ -50,6 +50,8 @@ const (
 	FrameSegmentEnd
 	FrameEnd
 	FrameHeartbeat
+	// FrameLive follows the catch-up: what comes after it is live.
+	FrameLive
 )
 
 func (t FrameType) String() string {
@@ -64,6 +66,8 @@ func (t FrameType) String() string {
 		return "end"
 	case FrameHeartbeat:
 		return "heartbeat"
+	case FrameLive:
+		return "live"
 	}
 	return fmt.Sprintf("frame-type-%d", uint8(t))
 }

@@ -27,6 +27,10 @@ type held struct {
 	msn      uint64 // newest segment
 	count    int    // its chunks
 	complete bool
+	epoch    string // the publish the newest segment belongs to
+	// feedEpoch is the publish of the last init segment the feed sent: the
+	// chunks that follow belong to it.
+	feedEpoch string
 	// pending is an init segment received but not installed yet: it is
 	// installed with the first chunk applied after it, so an init resent
 	// for segments the window already holds changes nothing.
@@ -93,6 +97,7 @@ func (r *Reader) Apply(st *window.Stream) error {
 		h := &held{}
 		if seg, ok := tr.Last(); ok {
 			h.have, h.msn, h.count, h.complete = true, seg.MSN, len(seg.Chunks(0)), seg.Complete()
+			h.epoch = seg.Init.Epoch
 		}
 		r.tracks[tr.ID()] = h
 	}
@@ -117,9 +122,9 @@ func (r *Reader) Apply(st *window.Stream) error {
 			}
 			st.End()
 			return nil
-		case FrameHeartbeat:
+		case FrameHeartbeat, FrameLive:
 			if len(p) != 0 {
-				return fmt.Errorf("%w: heartbeat with payload", ErrBadFrame)
+				return fmt.Errorf("%w: %s with payload", ErrBadFrame, t)
 			}
 		}
 		if err != nil {
@@ -138,7 +143,7 @@ func (r *Reader) next() (FrameType, []byte, error) {
 		return 0, nil, fmt.Errorf("%w: %w", ErrTruncated, err)
 	}
 	t := FrameType(h[0])
-	if t < FrameInit || t > FrameHeartbeat {
+	if t < FrameInit || t > FrameLive {
 		return 0, nil, fmt.Errorf("%w: unknown type %d", ErrBadFrame, h[0])
 	}
 	n := int(binary.BigEndian.Uint32(h[1:]))
@@ -179,6 +184,7 @@ func (r *Reader) applyInit(st *window.Stream, p []byte) error {
 		return err
 	}
 	h := r.state(in.Info.ID)
+	h.feedEpoch = in.Epoch
 	if tr, ok := st.Track(in.Info.ID, false); ok && tr.InitByEpoch(in.Epoch) != nil {
 		h.pending = nil
 		return nil
@@ -199,9 +205,15 @@ func (r *Reader) applyChunk(st *window.Stream, p []byte) error {
 			return fmt.Errorf("%w: track %d segment %d starts at chunk %d", ErrGap, c.track, c.meta.MSN, c.index)
 		}
 	case c.meta.MSN < h.msn, c.meta.MSN == h.msn && c.index < h.count:
+		if !r.sameMedia(st, c.track, h, c.meta.MSN) {
+			return fmt.Errorf("%w: track %d segment %d of publish %q is not the one held", ErrGap, c.track, c.meta.MSN, h.feedEpoch)
+		}
 		h.pending = nil // an init resent for media the window holds
 		return nil
 	case c.meta.MSN == h.msn && c.index == h.count && !h.complete:
+		if !r.sameMedia(st, c.track, h, c.meta.MSN) {
+			return fmt.Errorf("%w: track %d segment %d of publish %q is not the one held", ErrGap, c.track, c.meta.MSN, h.feedEpoch)
+		}
 	default:
 		return fmt.Errorf("%w: track %d chunk %d.%d after %d.%d (complete %v)",
 			ErrGap, c.track, c.meta.MSN, c.index, h.msn, h.count, h.complete)
@@ -222,9 +234,24 @@ func (r *Reader) applyChunk(st *window.Stream, p []byte) error {
 	}
 	if c.index == 0 {
 		h.have, h.msn, h.count, h.complete = true, c.meta.MSN, 0, false
+		if in := tr.Init(); in != nil {
+			h.epoch = in.Epoch
+		}
 	}
 	h.count++
 	return nil
+}
+
+// sameMedia reports whether a chunk of segment msn, which the window holds
+// or continues, comes from the publish the window has it from. A parent
+// whose stream started over (an origin restarted) numbers segments anew,
+// and its chunks must not be spliced into the old ones.
+func (r *Reader) sameMedia(st *window.Stream, track int, h *held, msn uint64) bool {
+	if msn == h.msn {
+		return h.feedEpoch == h.epoch
+	}
+	tr, ok := st.Track(track, false)
+	return ok && h.feedEpoch != "" && tr.InitByEpoch(h.feedEpoch) != nil
 }
 
 // lead returns the lowest track ID st has.

@@ -87,13 +87,18 @@ func (w *Writer) Run(ctx context.Context) error {
 	w.wrote = true
 	idle := time.NewTimer(w.opts.Heartbeat)
 	defer idle.Stop()
-	for {
+	for first := true; ; first = false {
 		// Take the channel before reading the window, so that a change
 		// made while this pass runs wakes the next wait.
 		changed := w.st.Changed()
 		ended := w.st.Ended()
 		if err := w.pass(); err != nil {
 			return err
+		}
+		if first {
+			if err := w.frame(FrameLive, nil, nil); err != nil {
+				return err
+			}
 		}
 		if ended {
 			if err := w.frame(FrameEnd, nil, nil); err != nil {

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -17,7 +18,9 @@ import (
 	"syscall"
 
 	"github.com/rs/zerolog"
+	"github.com/valyala/fasthttp"
 
+	"github.com/livetree/livetree/cdn"
 	"github.com/livetree/livetree/cdn/delivery"
 	"github.com/livetree/livetree/ingest"
 	"github.com/livetree/livetree/packager/window"
@@ -37,10 +40,22 @@ func run() int {
 	}
 	log = log.Level(level)
 
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// The origin serves what every edge serves: the delivery routes, and
+	// the feed that edges pull a stream's window through.
 	cfg.Streams = window.NewStreams()
 	deliver := delivery.New(delivery.Config{Streams: cfg.Streams, Hop: "origin"}, log)
 	defer deliver.Close()
-	cfg.Delivery = deliver.Serve
+	feeds := cdn.FeedHandler(cfg.Streams, cdn.FeedOptions{Context: ctx, Hop: "origin"})
+	cfg.Delivery = func(c *fasthttp.RequestCtx) {
+		if bytes.HasPrefix(c.Path(), []byte("/feed/")) {
+			feeds(c)
+			return
+		}
+		deliver.Serve(c)
+	}
 	srv, err := ingest.New(cfg, log)
 	if err != nil {
 		log.Error().Err(err).Str("component", "ingest").Msg("cannot start")
@@ -51,8 +66,6 @@ func run() int {
 		return 1
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if err := srv.Run(ctx); err != nil {
 		log.Error().Err(err).Str("component", "ingest").Msg("stopped with error")
 		return 1

@@ -1,0 +1,16 @@
+// Package cdn is the livetree edge: a server that pulls each stream its
+// viewers ask for from a parent (the origin or another edge) over one feed
+// connection (package packager/feed), keeps the stream's window in RAM, and
+// serves viewers from it with the same delivery handler the origin mounts
+// (package cdn/delivery).
+//
+// However many viewers and child edges ask for a stream at once, an edge
+// holds at most one upstream connection per stream: concurrent misses
+// coalesce onto one puller, as groupcache's fill path does. A puller that
+// loses its parent, or whose parent stalls or refuses, moves to the next
+// candidate within a second and resumes from the last chunk it holds, so
+// viewers see a short delay and never a gap.
+//
+// Every server, origin and edge, serves GET /feed/{stream} (FeedHandler),
+// so edges can form a tree.
+package cdn
