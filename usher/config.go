@@ -23,6 +23,10 @@ type Config struct {
 	// RedisMaster is the Sentinel master name, when Redis lists sentinels.
 	RedisMaster string
 
+	// PublishURL is the RTMP URL, without the stream name, that the index
+	// page tells broadcasters to publish to, e.g. rtmp://ingest:1935/live.
+	PublishURL string
+
 	// DC is the datacenter this usher runs in; viewers get a small bonus
 	// for edges there.
 	DC string

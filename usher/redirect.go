@@ -44,6 +44,7 @@ func (s *Server) handlePublic(ctx *fasthttp.RequestCtx) {
 		s.metrics(ctx)
 	case string(path) == "/healthz":
 		s.handleHealth(ctx)
+	case s.pages.Serve(ctx):
 	default:
 		fail(ctx, ErrNotFound)
 	}

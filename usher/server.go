@@ -21,6 +21,7 @@ import (
 	"github.com/livetree/livetree/usher/geo"
 	"github.com/livetree/livetree/usher/placement"
 	"github.com/livetree/livetree/usher/token"
+	"github.com/livetree/livetree/usher/web"
 )
 
 // Server is one usher instance. Build it with New, serve with Run.
@@ -49,6 +50,8 @@ type Server struct {
 
 	view  atomic.Pointer[view]    // never nil after New
 	trees atomic.Pointer[treeSet] // never nil after New
+
+	pages *web.Handler // the viewer pages: /, /watch/, /static/, /api/streams, /time
 
 	st           stats
 	decisionTime prometheus.Histogram
@@ -100,6 +103,7 @@ func New(cfg Config, log zerolog.Logger) (s *Server, err error) {
 	s.trees.Store(&treeSet{streams: map[string]*tree{}})
 	s.ledger = placement.NewLedger(empty, 1)
 	s.metrics = s.newMetrics()
+	s.pages = web.New(web.Config{Streams: s.liveStreams, RTMPURL: cfg.PublishURL})
 
 	if s.httpLn, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("usher: listen %s: %w", s.cfg.HTTPAddr, err)
@@ -303,4 +307,16 @@ type fasthttpLogger struct{ log zerolog.Logger }
 
 func (l fasthttpLogger) Printf(format string, args ...any) {
 	l.log.Debug().Msgf(format, args...)
+}
+
+// liveStreams lists the streams of the current snapshot for the index page.
+func (s *Server) liveStreams() []web.Stream {
+	snap := s.view.Load().snap
+	names := snap.Streams()
+	out := make([]web.Stream, 0, len(names))
+	for _, name := range names {
+		o, _, _ := snap.Stream(name)
+		out = append(out, web.Stream{Name: name, BitrateMbps: o.BitrateMbps})
+	}
+	return out
 }

@@ -61,6 +61,7 @@ func parseConfig(args []string) (usher.Config, zerolog.Level, error) {
 	fs.StringVar(&cfg.AdminAddr, "admin", cfg.AdminAddr, "admin API listen address (needs -admin-token)")
 	fs.StringVar(&cfg.Redis, "redis", cfg.Redis, "redis:// URL or comma list of Sentinel/Cluster addresses; empty starts an embedded miniredis")
 	fs.StringVar(&cfg.RedisMaster, "redis-master", cfg.RedisMaster, "Sentinel master name")
+	fs.StringVar(&cfg.PublishURL, "publish-url", cfg.PublishURL, "RTMP URL without the stream name that the index page shows broadcasters")
 	fs.StringVar(&cfg.DC, "dc", cfg.DC, "datacenter this usher runs in")
 	fs.StringVar(&cfg.GeoIPPath, "geoip", cfg.GeoIPPath, "MaxMind-format country database (optional)")
 	fs.StringVar(&cfg.ISPTablePath, "isp-table", cfg.ISPTablePath, "ISP routing table file (optional)")
