@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/livetree/livetree/bench/sim"
+)
+
+// modeFunc runs one mode with its own arguments and returns the exit
+// status.
+type modeFunc func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+// modes are the subcommands; a new mode is one line here.
+var modes = []struct {
+	name, summary string
+	run           modeFunc
+}{
+	{"sim", "simulate the fleet at internet scale on a virtual clock", sim.Main},
+	{"play", "load-test playback through usher and the edges", notBuilt("play")},
+	{"push", "load-test ingest with many publishers", notBuilt("push")},
+}
+
+// Exit statuses of the dispatcher itself.
+const exitUsage = 2
+
+// run dispatches to the mode named by args[0].
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return 0
+	}
+	for _, m := range modes {
+		if m.name == args[0] {
+			return m.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "bench: unknown mode %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: bench MODE [flags]    (bench MODE -h for the mode's flags)\n\nmodes:\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	for _, m := range modes {
+		fmt.Fprintf(tw, "  %s\t%s\n", m.name, m.summary)
+	}
+	tw.Flush()
+}
+
+// notBuilt stands in for a mode that does not exist yet.
+func notBuilt(name string) modeFunc {
+	return func(_ context.Context, _ []string, _, stderr io.Writer) int {
+		fmt.Fprintf(stderr, "bench %s: not built yet\n", name)
+		return exitUsage
+	}
+}
