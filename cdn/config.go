@@ -3,6 +3,7 @@ package cdn
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"time"
@@ -19,8 +20,27 @@ type Config struct {
 	// Fallbacks are the parents tried, in order, after the picked one
 	// fails: typically the origin.
 	Fallbacks []string
-	// Picker chooses a stream's parent; a StaticPicker of Parent when nil.
+	// Picker chooses a stream's parent: when nil, a StaticPicker of Parent,
+	// or with Ushers and no Parent, usher (tree mode).
 	Picker ParentPicker
+	// Ushers are usher base URLs. When set, the edge reports its load to
+	// the first that answers every ReportInterval, drains while usher asks
+	// it to, and, unless Parent pins its parent, asks usher whom to pull
+	// each stream from and switches when usher's plan changes.
+	Ushers []string
+	// ReportInterval is the time between two load reports to usher.
+	ReportInterval time.Duration
+	// PublicURL is the base URL viewers and child edges reach this edge at,
+	// reported to usher. Empty means http://<listen address>, which only
+	// suits an edge listening on a specific address.
+	PublicURL string
+	// FleetToken authenticates the edge to usher and to its parents, and
+	// child edges to this one: when set, a feed request must carry it.
+	FleetToken string
+	// TokenKeys, when set, are the playback token keys (ID → secret) every
+	// viewer request for /live/{stream}/... must carry a token of, valid
+	// for that stream (package usher/token).
+	TokenKeys map[string][]byte
 	// ID names the edge in X-Livetree-Hop and in load reports. Defaults to
 	// the host name.
 	ID string
@@ -84,6 +104,7 @@ func DefaultConfig() Config {
 		RetryMax:       time.Second,
 		ViewerWindow:   5 * time.Second,
 		DrainTimeout:   30 * time.Second,
+		ReportInterval: 500 * time.Millisecond,
 	}
 }
 
@@ -93,8 +114,8 @@ func (c Config) Validate() error {
 	if c.HTTP == "" {
 		errs = append(errs, errors.New("HTTP address is empty"))
 	}
-	if c.Parent == "" && c.Picker == nil && len(c.Fallbacks) == 0 {
-		errs = append(errs, errors.New("no parent: set a parent, a picker or fallbacks"))
+	if c.Parent == "" && c.Picker == nil && len(c.Fallbacks) == 0 && len(c.Ushers) == 0 {
+		errs = append(errs, errors.New("no parent: set a parent, a picker, usher or fallbacks"))
 	}
 	for _, u := range append([]string{c.Parent}, c.Fallbacks...) {
 		if u == "" {
@@ -102,6 +123,27 @@ func (c Config) Validate() error {
 		}
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			errs = append(errs, fmt.Errorf("parent %q is not an http(s) base URL", u))
+		}
+	}
+	if len(c.Ushers) > 0 {
+		if c.PublicURL == "" && !specificHost(c.HTTP) {
+			errs = append(errs, fmt.Errorf("a public URL is needed to report to usher: HTTP address %q names no host", c.HTTP))
+		}
+		if c.ReportInterval <= 0 {
+			errs = append(errs, fmt.Errorf("report interval %v must be positive", c.ReportInterval))
+		}
+	}
+	for _, u := range append([]string{c.PublicURL}, c.Ushers...) {
+		if u == "" {
+			continue
+		}
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("%q is not an http(s) base URL", u))
+		}
+	}
+	if len(c.TokenKeys) > 0 {
+		if _, err := NewAccess(c.TokenKeys, ""); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if c.ID == "" {
@@ -133,4 +175,17 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return nil
+}
+
+// specificHost reports whether a listen address names a host other than
+// the unspecified one, so that it can be reached at that address.
+func specificHost(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return false
+	}
+	return true
 }

@@ -13,4 +13,14 @@
 //
 // Every server, origin and edge, serves GET /feed/{stream} (FeedHandler),
 // so edges can form a tree.
+//
+// With usher (Config.Ushers), an edge reports its load every half second,
+// stops taking new viewers while usher asks it to drain, and, unless its
+// parent is fixed, asks usher whom to pull each stream from and moves a
+// stream to another parent when usher's plan changes. It follows no
+// redirect: only the parents usher names or it is configured with.
+//
+// Access guards origin and edges alike: viewers need a playback token
+// usher signed for the stream (package usher/token), child edges the
+// fleet token.
 package cdn

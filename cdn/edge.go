@@ -29,10 +29,12 @@ const negativeTTL = time.Second
 type Edge struct {
 	cfg      Config
 	log      zerolog.Logger
+	fleetLog zerolog.Logger // for the usher client, which names its own component
 	streams  *window.Streams
 	delivery *delivery.Handler
 	client   *http.Client
 	picker   ParentPicker
+	access   Access
 	reg      *prometheus.Registry
 	viewers  *viewers
 
@@ -51,11 +53,15 @@ type Edge struct {
 	missing map[string]time.Time // streams no parent had, until when to say so
 	closed  bool
 
-	draining  atomic.Bool
-	drainOnce sync.Once
-	drainAt   atomic.Int64  // unix nanoseconds the drain began
-	drained   chan struct{} // closed when a drain is over
-	srv       atomic.Pointer[fasthttp.Server]
+	draining atomic.Bool
+	// usherDrain is set while usher's heartbeat replies ask the edge to
+	// drain. Unlike draining, it is undone when usher stops asking, and
+	// never ends Run: the edge only stops taking new viewers and streams.
+	usherDrain atomic.Bool
+	drainOnce  sync.Once
+	drainAt    atomic.Int64  // unix nanoseconds the drain began
+	drained    chan struct{} // closed when a drain is over
+	srv        atomic.Pointer[fasthttp.Server]
 }
 
 // New returns an edge. It validates cfg; nothing listens until Run or Serve.
@@ -64,17 +70,28 @@ func New(cfg Config, log zerolog.Logger) (*Edge, error) {
 		return nil, err
 	}
 	e := &Edge{
-		cfg:     cfg,
-		log:     log.With().Str("component", "cdn").Str("edge", cfg.ID).Logger(),
-		streams: window.NewStreams(),
-		picker:  cfg.Picker,
-		reg:     prometheus.NewRegistry(),
-		viewers: newViewers(),
-		pulls:   make(map[string]*pull),
-		missing: make(map[string]time.Time),
-		drained: make(chan struct{}),
+		cfg:      cfg,
+		log:      log.With().Str("component", "cdn").Str("edge", cfg.ID).Logger(),
+		fleetLog: log.With().Str("edge", cfg.ID).Logger(),
+		streams:  window.NewStreams(),
+		picker:   cfg.Picker,
+		reg:      prometheus.NewRegistry(),
+		viewers:  newViewers(),
+		pulls:    make(map[string]*pull),
+		missing:  make(map[string]time.Time),
+		drained:  make(chan struct{}),
 	}
-	if e.picker == nil {
+	var err error
+	if e.access, err = NewAccess(cfg.TokenKeys, cfg.FleetToken); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	switch {
+	case e.picker != nil:
+	case cfg.Parent == "" && len(cfg.Ushers) > 0:
+		if e.picker, err = newUsherPicker(cfg); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	default:
 		e.picker = StaticPicker(cfg.Parent)
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
@@ -120,6 +137,11 @@ func (e *Edge) Run(ctx context.Context) error {
 // Serve serves on ln until ctx is done or a drain is over, then closes
 // every pull and feed and waits for its goroutines. It closes ln.
 func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
+	hb, err := e.newHeartbeater(ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &fasthttp.Server{Handler: e.serveHTTP, Logger: fasthttpLogger{e.log}}
 	delivery.ServerDefaults(srv)
 	e.srv.Store(srv)
@@ -132,8 +154,14 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 		defer e.wg.Done()
 		e.janitor()
 	}()
+	if hb != nil {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			_ = hb.Run(e.ctx)
+		}()
+	}
 
-	var err error
 	select {
 	case <-ctx.Done():
 	case <-e.drained:
@@ -169,8 +197,13 @@ func (e *Edge) Drain() {
 	})
 }
 
-// Draining reports whether the edge is draining.
-func (e *Edge) Draining() bool { return e.draining.Load() }
+// Draining reports whether the edge is draining, by itself or at usher's
+// request.
+func (e *Edge) Draining() bool { return e.refusing() }
+
+// refusing reports whether the edge refuses new viewers, streams and
+// child edges.
+func (e *Edge) refusing() bool { return e.draining.Load() || e.usherDrain.Load() }
 
 // acquire returns the stream's pull once its window has its first
 // segments, starting the pull on a miss.
@@ -226,7 +259,7 @@ func (e *Edge) start(name string) (*pull, error) {
 	switch {
 	case e.closed:
 		return nil, ErrClosed
-	case e.draining.Load():
+	case e.refusing():
 		return nil, ErrDraining
 	}
 	if until, ok := e.missing[name]; ok {
@@ -268,7 +301,7 @@ func (e *Edge) forget(p *pull, missing bool) {
 // acquireFeed serves a child edge's feed request: the child pulls through
 // this edge as a viewer would, and keeps the stream from going idle.
 func (e *Edge) acquireFeed(ctx context.Context, name string) (Lease, error) {
-	if e.draining.Load() {
+	if e.refusing() {
 		return Lease{}, ErrDraining
 	}
 	p, err := e.acquire(ctx, name)
@@ -283,14 +316,20 @@ func (e *Edge) acquireFeed(ctx context.Context, name string) (Lease, error) {
 	return l, nil
 }
 
-// parents lists the parents to try for a stream: the picked one, then the
-// fallbacks, without repeats.
-func (e *Edge) parents(ctx context.Context, name string) []string {
-	out := make([]string, 0, 1+len(e.cfg.Fallbacks))
-	if p, err := e.picker.Parent(ctx, name); err == nil && p != "" {
-		out = append(out, p)
-	} else if err != nil && !errors.Is(err, ErrNoParent) {
-		e.log.Warn().Err(err).Str("stream", name).Msg("parent picker failed")
+// parents lists the parents to try for p's stream: the one usher just
+// assigned, or else the picked one, then the fallbacks, without repeats.
+// err is the picker's failure, if any.
+func (e *Edge) parents(p *pull) (out []string, err error) {
+	out = make([]string, 0, 1+len(e.cfg.Fallbacks))
+	if a := p.assigned.Swap(nil); a != nil {
+		out = append(out, *a)
+	} else if first, perr := e.picker.Parent(p.ctx, p.name); perr == nil && first != "" {
+		out = append(out, first)
+	} else if perr != nil && !errors.Is(perr, ErrNoParent) {
+		err = perr
+		if !errors.Is(perr, ErrNotFound) {
+			e.log.Warn().Err(perr).Str("stream", p.name).Msg("parent picker failed")
+		}
 	}
 	for _, f := range e.cfg.Fallbacks {
 		dup := false
@@ -301,7 +340,7 @@ func (e *Edge) parents(ctx context.Context, name string) []string {
 			out = append(out, f)
 		}
 	}
-	return out
+	return out, err
 }
 
 // fasthttpLogger carries fasthttp's own messages at debug level.

@@ -25,11 +25,26 @@ var (
 	// ErrNoParent is returned when neither the picker nor the fallbacks
 	// name a parent.
 	ErrNoParent = errors.New("cdn: no parent")
-	// ErrUnauthorized is returned for an admin request without the token.
+	// ErrUnauthorized is returned for an admin request without the admin
+	// token, and for a feed request without the fleet token.
 	ErrUnauthorized = errors.New("cdn: unauthorized")
+	// ErrForbidden is returned for a viewer request without a valid
+	// playback token, and for a feed request with a wrong fleet token. It
+	// wraps the reason (ErrTokenMissing, a token.Verify error,
+	// ErrWrongFleetToken), which the answer's body names.
+	ErrForbidden = errors.New("cdn: forbidden")
+	// ErrTokenMissing is a viewer request without a token query parameter.
+	ErrTokenMissing = errors.New("cdn: playback token missing")
+	// ErrWrongFleetToken is a feed request with a bearer token other than
+	// the fleet token.
+	ErrWrongFleetToken = errors.New("cdn: wrong fleet token")
 	// ErrClosed is returned once the edge is shutting down.
 	ErrClosed = errors.New("cdn: closed")
 )
+
+// errSwitch ends a feed attempt that usher's reassignment of the stream
+// made moot; it never reaches a client.
+var errSwitch = errors.New("cdn: switching parent")
 
 // ParentError is a parent that answered a feed request with a status
 // other than 200.
@@ -66,6 +81,8 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, ErrUnauthorized):
 		return http.StatusUnauthorized
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
 	case errors.Is(err, ErrNotReady), errors.Is(err, ErrDraining), errors.Is(err, ErrClosed), errors.Is(err, ErrNoParent),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable

@@ -3,8 +3,9 @@ package cdn
 import "context"
 
 // ParentPicker chooses the parent an edge pulls a stream from, as a base
-// URL such as "http://10.0.0.1:8081". Usher will implement it; until then
-// StaticPicker names one parent for every stream.
+// URL such as "http://10.0.0.1:8081": usher in tree mode, or a
+// StaticPicker naming one parent for every stream. An error wrapping
+// ErrNotFound means no parent can have the stream.
 type ParentPicker interface {
 	Parent(ctx context.Context, stream string) (string, error)
 }

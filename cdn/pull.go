@@ -34,7 +34,19 @@ type pull struct {
 	children atomic.Int32               // feeds this edge writes from the stream now
 	endedAt  atomic.Int64               // unix nanoseconds the stream ended; 0 while live
 	live     atomic.Bool                // a parent's catch-up is over
-	parent   atomic.Pointer[string]     // parent of the open feed, for logs
+	parent   atomic.Pointer[string]     // parent of the last feed established, for logs and load reports
+
+	// assigned is the parent usher told the edge to switch to, taken by
+	// the next attempt; cut ends the open feed so that it comes at once.
+	assigned  atomic.Pointer[string]
+	cutMu     sync.Mutex         // guards cut, target and switching
+	cut       context.CancelFunc // ends the open feed; nil between feeds
+	target    string             // parent of the open feed, established or not
+	switching bool               // the open feed was cut to switch parents
+	// failedAt remembers the last parent that failed and when, so that
+	// usher's plan, which still names it, does not take the edge back to
+	// it at every heartbeat.
+	failedAt atomic.Pointer[failure]
 }
 
 // generation is the life of one window object: a gap in the feed replaces
@@ -78,7 +90,12 @@ func (p *pull) run() {
 	log := p.e.log.With().Str("stream", p.name).Logger()
 	next, failed, notFound, round := 0, 0, 0, 0
 	for p.ctx.Err() == nil {
-		parents := p.e.parents(p.ctx, p.name)
+		parents, perr := p.e.parents(p)
+		if len(parents) == 0 && errors.Is(perr, ErrNotFound) && p.st.Load() == nil {
+			p.e.forget(p, true)
+			p.markReady(fmt.Errorf("%w: %w", ErrNotFound, perr))
+			return
+		}
 		if len(parents) == 0 {
 			log.Warn().Msg("no parent to pull from")
 			if !p.sleep(p.e.cfg.RetryMax) {
@@ -97,6 +114,12 @@ func (p *pull) run() {
 			return
 		case p.ctx.Err() != nil:
 			return
+		case p.switched(err):
+			// Cut on usher's instruction: the next attempt takes the
+			// assigned parent, resuming after the last chunk held.
+			log.Info().Str("from", parent).Msg("switching parent as usher planned")
+			next, failed, notFound, round = 0, 0, 0, 0
+			continue
 		case errors.Is(err, feed.ErrGap) && !p.empty():
 			// The parent's window starts after ours ends: start over
 			// from an empty window rather than keep a hole. A gap into an
@@ -106,6 +129,7 @@ func (p *pull) run() {
 			continue
 		}
 		p.e.stats.ParentErrors.Add(1)
+		p.failedAt.Store(&failure{parent: parent, at: time.Now()})
 		log.Warn().Err(err).Str("parent", parent).Bool("established", established).Msg("parent failed")
 		next++
 		if established {
@@ -162,6 +186,19 @@ func (p *pull) sleep(d time.Duration) bool {
 func (p *pull) session(parent string) (established bool, err error) {
 	ctx, cancel := context.WithCancel(p.ctx)
 	defer cancel()
+	p.cutMu.Lock()
+	p.cut, p.target = cancel, parent
+	reassigned := p.assigned.Load() != nil
+	p.cutMu.Unlock()
+	defer func() {
+		p.cutMu.Lock()
+		p.cut, p.target = nil, ""
+		p.cutMu.Unlock()
+	}()
+	if reassigned {
+		// usher reassigned the stream between the pick and now.
+		return false, errSwitch
+	}
 	var stalled atomic.Bool
 	watchdog := time.AfterFunc(p.e.cfg.ConnectTimeout, func() {
 		stalled.Store(true)
@@ -180,6 +217,9 @@ func (p *pull) session(parent string) (established bool, err error) {
 		return false, fmt.Errorf("%w: parent %q: %w", ErrConfig, parent, err)
 	}
 	req.Header.Set(hopHeader, p.e.cfg.ID)
+	if p.e.cfg.FleetToken != "" {
+		req.Header.Set("Authorization", "Bearer "+p.e.cfg.FleetToken)
+	}
 	resp, err := p.e.client.Do(req)
 	if err != nil {
 		if stalled.Load() {

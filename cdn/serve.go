@@ -22,6 +22,10 @@ func (e *Edge) serveHTTP(ctx *fasthttp.RequestCtx) {
 	case bytes.HasPrefix(path, []byte(livePrefix)):
 		e.serveLive(ctx, path[len(livePrefix):])
 	case bytes.HasPrefix(path, []byte(FeedPath)):
+		if err := e.access.CheckChild(ctx); err != nil {
+			e.fail(ctx, err)
+			return
+		}
 		e.feed(ctx)
 	case string(path) == "/metrics":
 		e.metrics(ctx)
@@ -44,7 +48,11 @@ func (e *Edge) serveLive(ctx *fasthttp.RequestCtx, rest []byte) {
 	}
 	client := remoteAddr(ctx)
 	now := time.Now()
-	if e.draining.Load() && !e.admitWhileDraining(ctx, name, file, client, now) {
+	if err := e.access.CheckViewer(ctx, name, client, now); err != nil {
+		e.fail(ctx, err)
+		return
+	}
+	if e.refusing() && !e.admitWhileDraining(ctx, name, file, client, now) {
 		e.stats.DrainRejected.Add(1)
 		e.fail(ctx, ErrDraining)
 		return
@@ -82,11 +90,12 @@ func remoteAddr(ctx *fasthttp.RequestCtx) netip.Addr {
 }
 
 // serveHealth answers 200 while the edge takes viewers and 503 while it
-// drains, so a load balancer stops sending new ones.
+// drains, by itself or at usher's request, so a load balancer stops
+// sending new ones.
 func (e *Edge) serveHealth(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.Set(hopHeader, e.cfg.ID)
 	ctx.Response.Header.Set("Cache-Control", "no-store")
-	if e.draining.Load() {
+	if e.refusing() {
 		ctx.Error("draining", fasthttp.StatusServiceUnavailable)
 		return
 	}
@@ -101,7 +110,6 @@ func (e *Edge) serveDrain(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if !e.authorised(ctx.Request.Header.Peek("Authorization")) {
-		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="livetree"`)
 		e.fail(ctx, ErrUnauthorized)
 		return
 	}
@@ -128,15 +136,32 @@ func (e *Edge) fail(ctx *fasthttp.RequestCtx, err error) {
 		ev = e.log.Error()
 	}
 	ev.Err(err).Int("status", status).Bytes("path", truncate(ctx.Path())).Msg("request failed")
+	writeError(ctx, err, e.cfg.ID)
+}
+
+// writeError answers a request with the status err maps to. Refusals say
+// why in the body, so that a player's log tells an expired token from a
+// missing one.
+func writeError(ctx *fasthttp.RequestCtx, err error, hop string) {
+	status := statusOf(err)
 	hdr := &ctx.Response.Header
-	hdr.Set(hopHeader, e.cfg.ID)
+	if hop != "" {
+		hdr.Set(hopHeader, hop)
+	}
 	hdr.Set("Cache-Control", "no-store")
-	if status == fasthttp.StatusServiceUnavailable {
+	switch status {
+	case fasthttp.StatusServiceUnavailable:
 		hdr.Set("Retry-After", "1")
+	case fasthttp.StatusUnauthorized:
+		hdr.Set("WWW-Authenticate", `Bearer realm="livetree"`)
 	}
 	if errors.Is(err, ErrDraining) {
 		// A player that retries should reconnect elsewhere.
 		ctx.SetConnectionClose()
+	}
+	if status == fasthttp.StatusUnauthorized || status == fasthttp.StatusForbidden {
+		ctx.Error(refusal(err), status)
+		return
 	}
 	ctx.Error(fasthttp.StatusMessage(status), status)
 }

@@ -61,6 +61,9 @@ type Load struct {
 	Upstreams    int            `json:"upstreams"`
 	OpenConns    int            `json:"open_conns"`
 	State        string         `json:"state"` // StateActive or StateDraining
+	// Parents maps each stream pulled to the parent of its last feed
+	// established; a stream not yet fed from any parent is absent.
+	Parents map[string]string `json:"parents"`
 }
 
 // Load returns the edge's current load.
@@ -75,12 +78,16 @@ func (e *Edge) Load() Load {
 		OpenConns:    e.openConns(),
 		State:        StateActive,
 	}
-	if e.draining.Load() {
+	if e.refusing() {
 		l.State = StateDraining
 	}
+	l.Parents = make(map[string]string)
 	e.mu.RLock()
-	for name := range e.pulls {
+	for name, p := range e.pulls {
 		l.Streams = append(l.Streams, name)
+		if parent := p.parent.Load(); parent != nil {
+			l.Parents[name] = *parent
+		}
 	}
 	e.mu.RUnlock()
 	sort.Strings(l.Streams)

@@ -3,8 +3,11 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/valyala/fasthttp"
 
 	"github.com/livetree/livetree/packager"
@@ -20,10 +23,26 @@ type Config struct {
 	HTTPAddr string
 	// KeysFile names a file of "stream key" lines. Ignored when Keys is set.
 	KeysFile string
-	// Keys, if set, decides which keys may publish (usher plugs its Redis
-	// checker in here). With neither Keys nor KeysFile every stream is
-	// accepted: dev mode.
+	// Keys, if set, decides which keys may publish. With none of Keys,
+	// KeysFile and Redis every stream is accepted: dev mode.
 	Keys KeyChecker
+	// Redis, if set, is usher's Redis: stream keys are looked up there too
+	// (usher/fleet.KeyChecker), and a key either source accepts may
+	// publish. The caller owns the client.
+	Redis redis.UniversalClient
+	// Ushers are usher base URLs. When set, the server announces the
+	// streams it originates, with their measured bitrates, to the first
+	// that answers, every RegisterInterval and as soon as a publisher
+	// starts.
+	Ushers []string
+	// RegisterInterval is the time between two announcements to usher.
+	RegisterInterval time.Duration
+	// PublicURL is the base URL edges pull from, announced to usher.
+	// Empty means http://<bound HTTP address>, which only suits a server
+	// bound to a specific address.
+	PublicURL string
+	// FleetToken authenticates the server to usher.
+	FleetToken string
 	// Linger is how long a stream waits for its publisher to come back
 	// before it ends.
 	Linger time.Duration
@@ -57,6 +76,8 @@ func DefaultConfig() Config {
 		MaxBoxBytes:   maxBoxBytes,
 		MaxPublishers: 500,
 		Packager:      packager.DefaultConfig(),
+
+		RegisterInterval: time.Second,
 	}
 }
 
@@ -84,6 +105,22 @@ func (c Config) Validate() error {
 	if c.MaxPublishers <= 0 {
 		errs = append(errs, fmt.Errorf("max publishers %d must be positive", c.MaxPublishers))
 	}
+	if len(c.Ushers) > 0 {
+		if c.RegisterInterval <= 0 {
+			errs = append(errs, fmt.Errorf("register interval %v must be positive", c.RegisterInterval))
+		}
+		if c.PublicURL == "" && !specificHost(c.HTTPAddr) {
+			errs = append(errs, fmt.Errorf("a public URL is needed to register with usher: HTTP address %q names no host", c.HTTPAddr))
+		}
+	}
+	for _, u := range append([]string{c.PublicURL}, c.Ushers...) {
+		if u == "" {
+			continue
+		}
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("%q is not an http(s) base URL", u))
+		}
+	}
 	if err := c.Packager.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -91,4 +128,17 @@ func (c Config) Validate() error {
 		return fmt.Errorf("ingest config: %w", err)
 	}
 	return nil
+}
+
+// specificHost reports whether a listen address names a host other than
+// the unspecified one, so that it can be reached at that address.
+func specificHost(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return false
+	}
+	return true
 }

@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/livetree/livetree/usher/fleet"
 )
 
 // KeyChecker decides whether key may publish stream. It returns nil to
@@ -92,4 +95,41 @@ func (k *Keys) CheckKey(_ context.Context, stream, key string) error {
 		return fmt.Errorf("%w for stream %s", ErrBadKey, stream)
 	}
 	return nil
+}
+
+// anyKey grants a key that any of its checkers grants.
+type anyKey []KeyChecker
+
+// CheckKey implements KeyChecker. A key every checker refuses is refused
+// with ErrBadKey; when a checker could not answer and none granted, the
+// outage is returned instead, since the silent checker might have
+// granted.
+func (a anyKey) CheckKey(ctx context.Context, stream, key string) error {
+	var outages []error
+	for _, c := range a {
+		err := c.CheckKey(ctx, stream, key)
+		switch {
+		case err == nil:
+			return nil
+		case !errors.Is(err, ErrBadKey):
+			outages = append(outages, err)
+		}
+	}
+	if len(outages) > 0 {
+		return errors.Join(outages...)
+	}
+	return fmt.Errorf("%w for stream %s", ErrBadKey, stream)
+}
+
+// redisKeys checks keys against usher's Redis, translating its refusal
+// into ErrBadKey.
+type redisKeys struct{ k *fleet.KeyChecker }
+
+// CheckKey implements KeyChecker.
+func (r redisKeys) CheckKey(ctx context.Context, stream, key string) error {
+	err := r.k.CheckKey(ctx, stream, key)
+	if errors.Is(err, fleet.ErrBadKey) {
+		return fmt.Errorf("%w for stream %s", ErrBadKey, stream)
+	}
+	return err
 }

@@ -1,7 +1,9 @@
 // Package ingest receives live streams from broadcasters (RTMP from OBS or
 // ffmpeg, HTTP push of MPEG-TS or fragmented MP4) and feeds their access
 // units to the packager. The server is the stream's origin: the windows it
-// fills are what cdn edges pull and what Delivery serves.
+// fills are what cdn edges pull and what Delivery serves. With usher
+// (Config.Ushers) it announces the streams it holds, and with usher's
+// Redis (Config.Redis) it accepts the stream keys stored there.
 package ingest
 
 import (
@@ -22,6 +24,7 @@ import (
 
 	"github.com/livetree/livetree/packager"
 	"github.com/livetree/livetree/packager/window"
+	"github.com/livetree/livetree/usher/fleet"
 )
 
 // shutdownGrace bounds how long Run waits for HTTP connections to finish
@@ -32,6 +35,7 @@ const shutdownGrace = 5 * time.Second
 type Server struct {
 	cfg      Config
 	log      zerolog.Logger
+	baseLog  zerolog.Logger // for the usher client, which names its own component
 	keys     KeyChecker
 	stats    Stats
 	metrics  *prometheus.Registry
@@ -44,6 +48,9 @@ type Server struct {
 	// rtmpSlots bounds RTMP connections, including those still in the
 	// handshake, to twice MaxPublishers.
 	rtmpSlots chan struct{}
+	// registrar announces the streams to usher; nil without usher. Run
+	// sets it before it accepts any publisher.
+	registrar *fleet.OriginRegistrar
 
 	mu       sync.Mutex // guards rtmpAddr, httpAddr and running
 	rtmpAddr net.Addr
@@ -66,6 +73,7 @@ func New(cfg Config, log zerolog.Logger) (*Server, error) {
 	s := &Server{
 		cfg:          cfg,
 		log:          log.With().Str("component", "ingest").Logger(),
+		baseLog:      log,
 		keys:         cfg.Keys,
 		metrics:      prometheus.NewRegistry(),
 		streams:      cfg.Streams,
@@ -76,17 +84,28 @@ func New(cfg Config, log zerolog.Logger) (*Server, error) {
 	if s.streams == nil {
 		s.streams = window.NewStreams()
 	}
-	if s.keys == nil && cfg.KeysFile != "" {
+	var keys anyKey
+	if s.keys != nil {
+		keys = append(keys, s.keys)
+	} else if cfg.KeysFile != "" {
 		k, err := LoadKeys(cfg.KeysFile)
 		if err != nil {
 			return nil, err
 		}
 		s.log.Info().Int("streams", k.Len()).Msg("stream keys loaded")
-		s.keys = k
+		keys = append(keys, k)
 	}
-	if s.keys == nil {
+	if cfg.Redis != nil {
+		keys = append(keys, redisKeys{fleet.NewKeyChecker(cfg.Redis)})
+	}
+	switch len(keys) {
+	case 0:
 		s.keys = allowAll
-		s.log.Warn().Msg("NO STREAM KEYS CONFIGURED: anyone can publish any stream (dev mode); set -keys for production")
+		s.log.Warn().Msg("NO STREAM KEYS CONFIGURED: anyone can publish any stream (dev mode); set -keys or -redis for production")
+	case 1:
+		s.keys = keys[0]
+	default:
+		s.keys = keys
 	}
 	s.registry = newRegistry(cfg.Linger, cfg.Packager.Window, cfg.MaxPublishers,
 		func(name string) liveStream {
@@ -144,6 +163,12 @@ func (s *Server) Run(ctx context.Context) error {
 		close(s.ready)
 		return fmt.Errorf("ingest: HTTP listen: %w", err)
 	}
+	if s.registrar, err = s.newRegistrar(httpLn.Addr()); err != nil {
+		rtmpLn.Close()
+		httpLn.Close()
+		close(s.ready)
+		return fmt.Errorf("ingest: %w", err)
+	}
 	s.mu.Lock()
 	s.rtmpAddr, s.httpAddr = rtmpLn.Addr(), httpLn.Addr()
 	s.mu.Unlock()
@@ -152,6 +177,13 @@ func (s *Server) Run(ctx context.Context) error {
 
 	errc := make(chan error, 2)
 	var loops sync.WaitGroup
+	if s.registrar != nil {
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			_ = s.registrar.Run(runCtx)
+		}()
+	}
 	loops.Add(2)
 	go func() {
 		defer loops.Done()
@@ -250,6 +282,9 @@ func (s *Server) admit(ctx context.Context, name, key string) (*lease, error) {
 		return nil, err
 	}
 	s.stats.PublishersActive.Add(1)
+	if s.registrar != nil {
+		s.registrar.Kick()
+	}
 	return l, nil
 }
 

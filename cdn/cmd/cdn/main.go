@@ -4,7 +4,13 @@
 // Settings come from defaults, then flags, then LIVETREE_* environment
 // variables (the flag name upper-cased, dashes as underscores: -stall-timeout
 // is LIVETREE_STALL_TIMEOUT). The admin token is read from
-// LIVETREE_ADMIN_TOKEN only, so that it never shows in a process list.
+// LIVETREE_ADMIN_TOKEN only, so that it never shows in a process list;
+// the fleet token and the token keys are best passed as
+// LIVETREE_FLEET_TOKEN and LIVETREE_TOKEN_KEYS for the same reason.
+//
+// With -usher, the edge reports its load to usher and follows its drain
+// requests; without -parent it also asks usher whom to pull each stream
+// from (tree mode), trying -fallbacks when that parent fails.
 //
 // SIGINT stops at once; SIGTERM drains: the edge takes no new viewers and
 // exits once the current ones have left or the drain timeout has passed.
@@ -86,6 +92,11 @@ func parseConfig(args []string) (cdn.Config, zerolog.Level, error) {
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "longest silence on a feed served to a child edge")
 	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", cfg.DrainTimeout, "exit a drain after this long even with viewers left")
 	fs.DurationVar(&cfg.ViewerWindow, "viewer-window", cfg.ViewerWindow, "a client counts as a viewer for this long after its last request")
+	ushers := fs.String("usher", "", "comma-separated usher base URLs to report load to; without -parent, usher also picks each stream's parent")
+	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "base URL viewers and child edges reach this edge at, reported to usher")
+	fs.StringVar(&cfg.FleetToken, "fleet-token", cfg.FleetToken, "bearer token towards usher and parents, required from child edges (empty: no check)")
+	tokenKeys := fs.String("token-keys", "", "playback token keys id:secret[,id:secret...]; when set, viewers need a token usher signed (empty: no check)")
+	fs.DurationVar(&cfg.ReportInterval, "report-interval", cfg.ReportInterval, "time between two load reports to usher")
 	levelName := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return cfg, 0, err
@@ -106,14 +117,29 @@ func parseConfig(args []string) (cdn.Config, zerolog.Level, error) {
 		return cfg, 0, envErr
 	}
 	cfg.AdminToken = os.Getenv("LIVETREE_ADMIN_TOKEN")
-	for _, f := range strings.Split(*fallbacks, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			cfg.Fallbacks = append(cfg.Fallbacks, f)
+	cfg.Fallbacks = splitList(*fallbacks)
+	cfg.Ushers = splitList(*ushers)
+	if *tokenKeys != "" {
+		keys, err := cdn.ParseTokenKeys(*tokenKeys)
+		if err != nil {
+			return cfg, 0, fmt.Errorf("-token-keys: %w", err)
 		}
+		cfg.TokenKeys = keys
 	}
 	level, err := zerolog.ParseLevel(*levelName)
 	if err != nil {
 		return cfg, 0, fmt.Errorf("-log-level: %w", err)
 	}
 	return cfg, level, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

@@ -3,11 +3,17 @@
 //
 // Settings come from defaults, then flags, then LIVETREE_* environment
 // variables (the flag name upper-cased, dashes as underscores: -read-timeout
-// is LIVETREE_READ_TIMEOUT).
+// is LIVETREE_READ_TIMEOUT). Secrets (-fleet-token, -token-keys, a -redis
+// URL with a password) are best passed in the environment, so that they
+// never show in a process list.
+//
+// With -usher, the server announces the streams it originates to usher;
+// with -redis, publishers' stream keys are also looked up in usher's Redis;
+// with -token-keys, viewers need a playback token usher signed; with
+// -fleet-token, edges need that token to pull a feed.
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -17,20 +23,21 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
-	"github.com/valyala/fasthttp"
 
 	"github.com/livetree/livetree/cdn"
 	"github.com/livetree/livetree/cdn/delivery"
 	"github.com/livetree/livetree/ingest"
 	"github.com/livetree/livetree/packager/window"
+	"github.com/livetree/livetree/usher/fleet"
 )
 
 func main() { os.Exit(run()) }
 
 func run() int {
 	log := zerolog.New(os.Stderr).With().Timestamp().Logger()
-	cfg, level, err := parseConfig(os.Args[1:])
+	cfg, opts, level, err := parseConfig(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -39,23 +46,37 @@ func run() int {
 		return 2
 	}
 	log = log.Level(level)
+	// go-redis logs every failed dial; the key checker reports Redis
+	// outages itself, so its messages go to the debug level.
+	redis.SetLogger(redisLogger{log.With().Str("component", "go-redis").Logger()})
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	if opts.redis != "" {
+		rdb, err := fleet.OpenRedis(opts.redis, opts.redisMaster)
+		if err != nil {
+			log.Error().Err(err).Str("component", "ingest").Msg("cannot use redis")
+			return 2
+		}
+		defer rdb.Close()
+		cfg.Redis = rdb
+	}
+	access, err := cdn.NewAccess(opts.tokenKeys, cfg.FleetToken)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ingest: -token-keys:", err)
+		return 2
+	}
 
 	// The origin serves what every edge serves: the delivery routes, and
 	// the feed that edges pull a stream's window through.
 	cfg.Streams = window.NewStreams()
 	deliver := delivery.New(delivery.Config{Streams: cfg.Streams, Hop: "origin"}, log)
 	defer deliver.Close()
-	feeds := cdn.FeedHandler(cfg.Streams, cdn.FeedOptions{Context: ctx, Hop: "origin"})
-	cfg.Delivery = func(c *fasthttp.RequestCtx) {
-		if bytes.HasPrefix(c.Path(), []byte("/feed/")) {
-			feeds(c)
-			return
-		}
-		deliver.Serve(c)
-	}
+	cfg.Delivery = cdn.OriginHandler(cfg.Streams, deliver.Serve, cdn.OriginOptions{
+		Feed:   cdn.FeedOptions{Context: ctx, Hop: "origin"},
+		Access: access,
+	})
 	srv, err := ingest.New(cfg, log)
 	if err != nil {
 		log.Error().Err(err).Str("component", "ingest").Msg("cannot start")
@@ -73,9 +94,17 @@ func run() int {
 	return 0
 }
 
+// options are the settings that are not the server's own: they build
+// what main plugs into it.
+type options struct {
+	redis, redisMaster string
+	tokenKeys          map[string][]byte
+}
+
 // parseConfig builds the configuration from defaults, flags and the
 // environment, in that order of precedence (later wins).
-func parseConfig(args []string) (ingest.Config, zerolog.Level, error) {
+func parseConfig(args []string) (ingest.Config, options, zerolog.Level, error) {
+	var opts options
 	cfg := ingest.DefaultConfig()
 	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
 	fs.StringVar(&cfg.RTMPAddr, "rtmp", cfg.RTMPAddr, "RTMP listen address")
@@ -90,12 +119,19 @@ func parseConfig(args []string) (ingest.Config, zerolog.Level, error) {
 	fs.DurationVar(&cfg.Packager.PartTarget, "part", cfg.Packager.PartTarget, "part target duration")
 	fs.IntVar(&cfg.Packager.ChunkFrames, "chunk-frames", cfg.Packager.ChunkFrames, "frames per CMAF chunk (0: one chunk per part)")
 	fs.DurationVar(&cfg.Packager.Window, "window", cfg.Packager.Window, "media kept in RAM per stream")
+	ushers := fs.String("usher", "", "comma-separated usher base URLs to announce streams to")
+	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "base URL edges pull from, announced to usher")
+	fs.StringVar(&cfg.FleetToken, "fleet-token", cfg.FleetToken, "bearer token towards usher, required from edges pulling feeds (empty: no check)")
+	fs.DurationVar(&cfg.RegisterInterval, "register-interval", cfg.RegisterInterval, "time between two announcements to usher")
+	fs.StringVar(&opts.redis, "redis", "", "usher's Redis (redis:// URL or comma list of Sentinel/Cluster addresses) to look stream keys up in; -keys may grant too")
+	fs.StringVar(&opts.redisMaster, "redis-master", "", "Sentinel master name, when -redis lists sentinels")
+	tokenKeys := fs.String("token-keys", "", "playback token keys id:secret[,id:secret...]; when set, viewers need a token usher signed (empty: no check)")
 	levelName := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
-		return cfg, 0, err
+		return cfg, opts, 0, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, 0, fmt.Errorf("unexpected arguments: %q", fs.Args())
+		return cfg, opts, 0, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
@@ -107,11 +143,30 @@ func parseConfig(args []string) (ingest.Config, zerolog.Level, error) {
 		}
 	})
 	if envErr != nil {
-		return cfg, 0, envErr
+		return cfg, opts, 0, envErr
+	}
+	for _, u := range strings.Split(*ushers, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			cfg.Ushers = append(cfg.Ushers, u)
+		}
+	}
+	if *tokenKeys != "" {
+		keys, err := cdn.ParseTokenKeys(*tokenKeys)
+		if err != nil {
+			return cfg, opts, 0, fmt.Errorf("-token-keys: %w", err)
+		}
+		opts.tokenKeys = keys
 	}
 	level, err := zerolog.ParseLevel(*levelName)
 	if err != nil {
-		return cfg, 0, fmt.Errorf("-log-level: %w", err)
+		return cfg, opts, 0, fmt.Errorf("-log-level: %w", err)
 	}
-	return cfg, level, nil
+	return cfg, opts, level, nil
+}
+
+// redisLogger routes go-redis's messages to zerolog at debug level.
+type redisLogger struct{ log zerolog.Logger }
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log.Debug().Msgf(format, v...)
 }

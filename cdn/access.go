@@ -1,0 +1,133 @@
+package cdn
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/livetree/livetree/usher/token"
+)
+
+// Access decides who may fetch from a server, origin or edge. Viewers
+// prove they were sent by usher with the playback token usher put in their
+// URL (?token=, carried by the playlists onto every URI they list); child
+// edges prove they belong to the fleet with the fleet token
+// (Authorization: Bearer). The zero Access lets everyone in, which only
+// suits development.
+type Access struct {
+	// Tokens, if set, checks the token of every request for
+	// /live/{stream}/...: it must be valid for that stream, now, and for
+	// the client's address when the token is bound to one.
+	Tokens *token.Verifier
+	// FleetToken, if set, is the bearer token a feed request must carry.
+	FleetToken string
+}
+
+// NewAccess returns the Access for a set of playback token keys (none:
+// viewers need no token) and a fleet token (empty: feeds need none).
+func NewAccess(tokenKeys map[string][]byte, fleetToken string) (Access, error) {
+	a := Access{FleetToken: fleetToken}
+	if len(tokenKeys) == 0 {
+		return a, nil
+	}
+	v, err := token.NewVerifier(tokenKeys)
+	if err != nil {
+		return Access{}, err
+	}
+	a.Tokens = v
+	return a, nil
+}
+
+// CheckViewer returns nil when the request may fetch files of stream, or
+// an error wrapping ErrForbidden that says why not.
+func (a *Access) CheckViewer(ctx *fasthttp.RequestCtx, stream []byte, client netip.Addr, now time.Time) error {
+	if a.Tokens == nil {
+		return nil
+	}
+	tok := ctx.QueryArgs().Peek("token")
+	if len(tok) == 0 {
+		return fmt.Errorf("%w: %w", ErrForbidden, ErrTokenMissing)
+	}
+	if err := a.Tokens.Verify(string(tok), string(stream), now, client); err != nil {
+		return fmt.Errorf("%w: %w", ErrForbidden, err)
+	}
+	return nil
+}
+
+// CheckChild returns nil when a feed request carries the fleet token,
+// ErrUnauthorized when it carries none, and ErrForbidden when it carries
+// another.
+func (a *Access) CheckChild(ctx *fasthttp.RequestCtx) error {
+	if a.FleetToken == "" {
+		return nil
+	}
+	return checkBearer(ctx.Request.Header.Peek("Authorization"), a.FleetToken)
+}
+
+// checkBearer compares "Bearer <token>" with want. Digests of equal length
+// are compared, so the time taken reveals neither the token nor its
+// length.
+func checkBearer(header []byte, want string) error {
+	got, ok := bytes.CutPrefix(header, []byte("Bearer "))
+	if !ok || len(got) == 0 {
+		return ErrUnauthorized
+	}
+	g, w := sha256.Sum256(got), sha256.Sum256([]byte(want))
+	if subtle.ConstantTimeCompare(g[:], w[:]) != 1 {
+		return fmt.Errorf("%w: %w", ErrForbidden, ErrWrongFleetToken)
+	}
+	return nil
+}
+
+// refusal is the body of a 401 or 403 answer: what a player's or an
+// operator's log should say, without echoing the token.
+func refusal(err error) string {
+	switch {
+	case errors.Is(err, ErrTokenMissing):
+		return "playback token missing: start from usher's /live/{stream}/index.m3u8 or manifest.mpd\n"
+	case errors.Is(err, token.ErrExpired):
+		return "playback token expired: ask usher again\n"
+	case errors.Is(err, token.ErrWrongStream):
+		return "playback token is for another stream\n"
+	case errors.Is(err, token.ErrWrongIP):
+		return "playback token is bound to another client address\n"
+	case errors.Is(err, token.ErrUnknownKey):
+		return "playback token signed with an unknown key\n"
+	case errors.Is(err, token.ErrMalformed), errors.Is(err, token.ErrBadSignature):
+		return "playback token invalid\n"
+	case errors.Is(err, ErrWrongFleetToken):
+		return "wrong fleet token\n"
+	case errors.Is(err, ErrUnauthorized):
+		return "bearer token required\n"
+	}
+	return "forbidden\n"
+}
+
+// ParseTokenKeys parses playback token keys as the -token-keys flags take
+// them: "id:secret,id:secret". Errors give an item's position, never its
+// text, which may be a bare secret.
+func ParseTokenKeys(s string) (map[string][]byte, error) {
+	keys := map[string][]byte{}
+	for n, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		id, secret, ok := strings.Cut(item, ":")
+		if !ok || id == "" || secret == "" {
+			return nil, fmt.Errorf("%w: token key #%d is not id:secret", ErrConfig, n+1)
+		}
+		if _, dup := keys[id]; dup {
+			return nil, fmt.Errorf("%w: token key %q listed twice", ErrConfig, id)
+		}
+		keys[id] = []byte(secret)
+	}
+	return keys, nil
+}
