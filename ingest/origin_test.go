@@ -9,8 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/livetree/livetree/cdn/delivery"
-	"github.com/livetree/livetree/packager/window"
+	"github.com/livetree/livetree/cdn"
 )
 
 // TestOriginPlaysWhilePublishing runs the whole origin as bin/ingest wires
@@ -18,11 +17,11 @@ import (
 // through LL-HLS and LL-DASH from the server's RAM.
 func TestOriginPlaysWhilePublishing(t *testing.T) {
 	needTool(t, "ffmpeg")
-	srv, _ := startServer(t, withDelivery(t, testConfig()))
+	srv := startOrigin(t, testConfig())
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	pub := ffmpegCmd(ctx, t, append(lavfiInput(20), "-f", "flv", rtmpURL(srv, "live1", "k"))...)
+	pub := ffmpegCmd(ctx, t, append(lavfiInput(20), "-f", "flv", rtmpURL(srv.Server, "live1", "k"))...)
 	if err := pub.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -46,11 +45,26 @@ func TestOriginPlaysWhilePublishing(t *testing.T) {
 	}
 }
 
-// withDelivery mounts the delivery handler on cfg as the binary does.
-func withDelivery(t *testing.T, cfg Config) Config {
-	cfg.Streams = window.NewStreams()
-	d := delivery.New(delivery.Config{Streams: cfg.Streams, Hop: "origin"}, zerolog.Nop())
-	t.Cleanup(d.Close)
-	cfg.Delivery = d.Serve
-	return cfg
+// startOrigin runs an origin, as bin/ingest builds it, until the test ends.
+func startOrigin(t *testing.T, cfg Config) *Origin {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := NewOrigin(ctx, cfg, cdn.Access{}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	select {
+	case <-srv.Ready():
+	case <-time.After(5 * time.Second):
+		t.Fatal("origin not ready")
+	}
+	return srv
 }

@@ -27,9 +27,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/livetree/livetree/cdn"
-	"github.com/livetree/livetree/cdn/delivery"
 	"github.com/livetree/livetree/ingest"
-	"github.com/livetree/livetree/packager/window"
 	"github.com/livetree/livetree/usher/fleet"
 )
 
@@ -68,22 +66,9 @@ func run() int {
 		return 2
 	}
 
-	// The origin serves what every edge serves: the delivery routes, and
-	// the feed that edges pull a stream's window through.
-	cfg.Streams = window.NewStreams()
-	deliver := delivery.New(delivery.Config{Streams: cfg.Streams, Hop: "origin"}, log)
-	defer deliver.Close()
-	cfg.Delivery = cdn.OriginHandler(cfg.Streams, deliver.Serve, cdn.OriginOptions{
-		Feed:   cdn.FeedOptions{Context: ctx, Hop: "origin"},
-		Access: access,
-	})
-	srv, err := ingest.New(cfg, log)
+	srv, err := ingest.NewOrigin(ctx, cfg, access, log)
 	if err != nil {
 		log.Error().Err(err).Str("component", "ingest").Msg("cannot start")
-		return 1
-	}
-	if err := deliver.Register(srv.Metrics()); err != nil {
-		log.Error().Err(err).Str("component", "ingest").Msg("cannot register delivery metrics")
 		return 1
 	}
 
