@@ -14,8 +14,8 @@ type sample struct {
 	cto  int32  // composition time offset
 	dur  uint32
 	sync bool
-	wall time.Time
-	size int // payload bytes: AVCC length-prefixed NALUs, or raw AAC
+	wall time.Time // ingest wall clock of the sample's decode time
+	size int       // payload bytes: AVCC length-prefixed NALUs, or raw AAC
 }
 
 // chunkEncoder writes prft+moof+mdat for one track, reusing one mp4ff

@@ -139,12 +139,14 @@ type Session struct {
 	offset  time.Duration // where this session starts on the stream's timeline
 	cuts    []cut         // video segment starts that audio has yet to follow
 	scratch []byte        // AVCC payload of the frame being written
+	clock   wallClock     // maps stream time to ingest wall-clock time
 }
 
 // cut is where a video segment starts, for the audio track to follow.
 type cut struct {
-	msn uint64
-	at  time.Duration
+	msn  uint64
+	at   time.Duration
+	disc bool // the video segment starts a discontinuity; audio's must too
 }
 
 // Epoch returns the id of this publish, which names its objects.
@@ -197,10 +199,11 @@ func (ss *Session) writeVideo(f Frame, at time.Duration) error {
 	}
 	if f.Keyframe && (!m.open || m.segTicks+uint64(dur)/2 >= m.segTarget) {
 		msn := ss.s.takeMSN()
+		disc := m.disc
 		if err := m.startSegment(msn); err != nil {
 			return err
 		}
-		ss.cuts = append(ss.cuts, cut{msn: msn, at: at + f.PTS - f.DTS})
+		ss.cuts = append(ss.cuts, cut{msn: msn, at: at + f.PTS - f.DTS, disc: disc})
 		ss.s.win.Evict()
 	}
 	p := ss.scratch[:0]
@@ -209,7 +212,7 @@ func (ss *Session) writeVideo(f Frame, at time.Duration) error {
 		p = append(p, n...)
 	}
 	ss.scratch = p
-	return m.add(sample{dts: dts, cto: int32(cto), dur: dur, sync: f.Keyframe, wall: f.Received, size: len(p)}, p)
+	return m.add(sample{dts: dts, cto: int32(cto), dur: dur, sync: f.Keyframe, wall: ss.clock.at(f.Received, at), size: len(p)}, p)
 }
 
 func (ss *Session) writeAudio(f Frame, at time.Duration) error {
@@ -220,7 +223,10 @@ func (ss *Session) writeAudio(f Frame, at time.Duration) error {
 	if len(f.Data) == 0 || len(f.Data) > 1<<13 {
 		return fmt.Errorf("%w: AAC frame of %d bytes", ErrBadFrame, len(f.Data))
 	}
-	dts := ss.place(m, at, ss.frameLen/2)
+	dts, ok := ss.placeAudio(m, at)
+	if !ok {
+		return nil // overlaps audio already written: a duplicate, not news
+	}
 	if ss.video != nil {
 		if !ss.followCut(m, at) {
 			return nil // audio before the first video keyframe
@@ -231,7 +237,7 @@ func (ss *Session) writeAudio(f Frame, at time.Duration) error {
 		}
 		ss.s.win.Evict()
 	}
-	return m.add(sample{dts: dts, dur: ss.frameLen, sync: true, wall: f.Received, size: len(f.Data)}, f.Data)
+	return m.add(sample{dts: dts, dur: ss.frameLen, sync: true, wall: ss.clock.at(f.Received, at), size: len(f.Data)}, f.Data)
 }
 
 // followCut starts the audio segment that matches the newest video segment
@@ -251,12 +257,29 @@ func (ss *Session) followCut(m *trackMuxer, at time.Duration) bool {
 			msn = m.msn + 1 // audio missed a whole segment: stay contiguous
 		}
 		if !m.open || msn > m.msn {
+			// Renditions must agree on where discontinuities are, so audio
+			// takes the video segment's, whatever its own timestamps did.
+			m.disc = c.disc
 			if err := m.startSegment(msn); err != nil {
 				return false
 			}
 		}
 	}
 	return m.open
+}
+
+// placeAudio places an audio frame like place, snapping jitter of up to
+// half a frame. A frame that overlaps what is already written by up to a
+// few frames, as when an encoder restarts a loop a little early, is
+// reported as not ok: dropping it keeps the timeline without a jump.
+func (ss *Session) placeAudio(m *trackMuxer, at time.Duration) (uint64, bool) {
+	if m.placed {
+		raw := int64(toTicks(at, m.timescale)) + m.shift
+		if d := int64(m.next) - raw; d > int64(ss.frameLen/2) && d <= 3*int64(ss.frameLen) {
+			return 0, false
+		}
+	}
+	return ss.place(m, at, ss.frameLen/2), true
 }
 
 // place maps a frame's stream time to its track's decode time. It snaps

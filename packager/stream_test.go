@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -254,5 +255,67 @@ func TestBadInput(t *testing.T) {
 		if err := sess.WriteFrame(f); !errors.Is(err, ErrBadFrame) {
 			t.Errorf("frame %+v: got %v, want ErrBadFrame", f, err)
 		}
+	}
+}
+
+// discontinuities returns the segment numbers that start a discontinuity.
+func discontinuities(tr *window.Track) []uint64 {
+	var out []uint64
+	for _, s := range tr.Segments() {
+		if s.Discontinuity {
+			out = append(out, s.MSN)
+		}
+	}
+	return out
+}
+
+// TestRenditionsAgreeOnDiscontinuities loops a clip the way a broadcaster
+// replaying a file does, restarting from the video's length, so the audio
+// of each loop starts a little before the previous loop's audio ended. That
+// overlap is no discontinuity; a real jump is one, in both tracks at the
+// same segment, as HLS renditions require.
+func TestRenditionsAgreeOnDiscontinuities(t *testing.T) {
+	c := testClip(t, 4, 30)
+	videoStart, videoEnd := time.Duration(1<<62), time.Duration(0)
+	for _, f := range c.frames {
+		if f.Kind == Video {
+			videoStart = min(videoStart, f.DTS)
+			videoEnd = max(videoEnd, f.DTS+time.Second/30)
+		}
+	}
+	videoLen := videoEnd - videoStart
+	for _, tc := range []struct {
+		name  string
+		jump  time.Duration
+		discs int
+	}{{"looped with overlapping audio", 0, 0}, {"looped after a jump", time.Hour, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := NewStream("loop", DefaultConfig())
+			sess, err := st.Publish(c.tracks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for loop := 0; loop < 3; loop++ {
+				shift := time.Duration(loop) * videoLen
+				if loop == 2 {
+					shift += tc.jump
+				}
+				for _, f := range c.frames {
+					f.DTS += shift
+					f.PTS += shift
+					if err := sess.WriteFrame(f); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			st.End()
+			v, _ := st.Window().Track(videoTrackID, false)
+			a, _ := st.Window().Track(audioTrackID, false)
+			vd, ad := discontinuities(v), discontinuities(a)
+			if len(vd) != tc.discs || !slices.Equal(vd, ad) {
+				t.Fatalf("discontinuities: video %v, audio %v; want %d at the same segments", vd, ad, tc.discs)
+			}
+			probe(t, trackBytes(t, a, ""))
+		})
 	}
 }

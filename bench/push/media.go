@@ -109,28 +109,26 @@ func (m *Media) noteParameterSets(au [][]byte) {
 	}
 }
 
-// normalise shifts times to start at zero and sets the loop duration to one
-// video frame past the last video frame.
+// normalise shifts times to start at zero and sets the loop duration to
+// the end of the longer track, so that the next loop's frames of both
+// tracks follow the last ones instead of overlapping them.
 func (m *Media) normalise() {
 	if len(m.Frames) == 0 {
 		return
 	}
 	first := m.Frames[0].DTS
-	var lastVideo, step time.Duration
-	for i := range m.Frames {
-		f := &m.Frames[i]
+	for _, f := range m.Frames {
 		first = min(first, f.DTS)
 	}
+	var last, step [3]time.Duration // by packager.Kind
 	for i := range m.Frames {
 		f := &m.Frames[i]
 		f.DTS -= first
 		f.PTS -= first
-		if f.Kind == packager.Video {
-			if f.DTS > lastVideo {
-				step = f.DTS - lastVideo
-				lastVideo = f.DTS
-			}
+		if k := f.Kind; f.DTS > last[k] {
+			step[k] = f.DTS - last[k]
+			last[k] = f.DTS
 		}
 	}
-	m.Duration = lastVideo + step
+	m.Duration = max(last[packager.Video]+step[packager.Video], last[packager.Audio]+step[packager.Audio])
 }

@@ -13,8 +13,10 @@ type ChunkMeta struct {
 	Part     int    // index of the part within the segment
 	DTS      uint64 // decode time of the first sample, in the track's timescale
 	Duration uint32 // sum of the samples' durations, in the track's timescale
-	// Wallclock is the ingest time of the chunk's first sample, the same
-	// instant the chunk's prft box carries.
+	// Wallclock is the ingest time of the chunk's first sample (at its
+	// decode time), the same instant the chunk's prft box carries. The
+	// packager maps it from media time the same way for every track, so
+	// tracks agree on the wall-clock time of a media time.
 	Wallclock   time.Time
 	Independent bool // the first sample is a sync sample
 	EndOfPart   bool // this chunk completes its part
