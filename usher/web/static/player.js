@@ -51,7 +51,7 @@
   async function startHLS() {
     const url = await resolve('index.m3u8');
     if (!window.Hls || !Hls.isSupported()) { video.src = url; return nativeClock(); }
-    const hls = new Hls({ lowLatencyMode: true, backBufferLength: 4, maxLiveSyncPlaybackRate: 1.5 });
+    const hls = new Hls({ lowLatencyMode: true, backBufferLength: 4, maxLiveSyncPlaybackRate: 1.5, debug: params.has('debug') });
     hls.on(Hls.Events.FRAG_LOADED, (_, d) => { stats.bytes += (d.part || d.frag).stats.loaded || 0; });
     hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) stats.errors.push(`hls.js: ${d.details}`); });
     hls.loadSource(url);
