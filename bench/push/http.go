@@ -52,7 +52,13 @@ func HTTP(ctx context.Context, rawURL string, m *Media, loops int, st *Stats) er
 		return fmt.Errorf("push: %w", err)
 	}
 	ticks := func(d time.Duration) int64 { return int64(d * 90000 / time.Second) }
-	err = replay(ctx, m, loops, func(f packager.Frame) error {
+	// An empty write returns once the transport reads the body, that is
+	// once the connection is up and the headers are sent; the real-time
+	// schedule starts there, as it does after the RTMP handshake.
+	if _, err := pw.Write(nil); err != nil {
+		return <-answer
+	}
+	err = replay(ctx, m, loops, st, func(f packager.Frame) error {
 		var err error
 		switch f.Kind {
 		case packager.Video:

@@ -1,6 +1,12 @@
 // Package push simulates broadcasters: it replays a media file to an ingest
 // server in real time, in a loop, with continuous timestamps, over RTMP or
 // HTTP push, so a load test needs no encoder per stream.
+//
+// The clip is decoded once (LoadTS) and shared by every publisher. RTMP
+// and HTTP publish one stream; a Runner publishes many at once and
+// measures what they sent, how far behind real time the senders fell,
+// and, from the ingest's /metrics, what it received. MakeTS encodes a
+// heavier clip with ffmpeg when the sample's bitrate is too low.
 package push
 
 import (

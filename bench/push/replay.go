@@ -13,9 +13,14 @@ type frameWriter func(f packager.Frame) error
 // replay sends m's frames in real time, loop after loop with continuous
 // timestamps, until ctx ends, loops are done (0 means forever) or w fails.
 // Each frame leaves when the wall clock reaches its DTS, so the stream
-// arrives at the ingest as an encoder would send it.
-func replay(ctx context.Context, m *Media, loops int, w frameWriter) error {
+// arrives at the ingest as an encoder would send it; st learns how far
+// behind that schedule each frame actually left.
+func replay(ctx context.Context, m *Media, loops int, st *Stats, w frameWriter) error {
 	start := time.Now()
+	// sched is the latest instant the replay has waited for. Frames are
+	// sent in file order, where a muxer may put audio a little behind the
+	// video it accompanies; such a frame is due at once, not late.
+	var sched time.Time
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for loop := 0; loops == 0 || loop < loops; loop++ {
@@ -23,7 +28,11 @@ func replay(ctx context.Context, m *Media, loops int, w frameWriter) error {
 		for _, f := range m.Frames {
 			f.DTS += offset
 			f.PTS += offset
-			if wait := time.Until(start.Add(f.DTS)); wait > time.Millisecond {
+			due := start.Add(f.DTS)
+			if due.After(sched) {
+				sched = due
+			}
+			if wait := time.Until(due); wait > time.Millisecond {
 				timer.Reset(wait)
 				select {
 				case <-ctx.Done():
@@ -33,6 +42,7 @@ func replay(ctx context.Context, m *Media, loops int, w frameWriter) error {
 			} else if err := ctx.Err(); err != nil {
 				return err
 			}
+			st.behind(time.Since(sched))
 			if err := w(f); err != nil {
 				return err
 			}

@@ -42,7 +42,7 @@ func RTMP(ctx context.Context, rawURL string, m *Media, loops int, st *Stats) er
 	_ = c.NetConn().SetReadDeadline(time.Time{})
 	// The ingest never sends much back, but a peer that stops reading must
 	// not hang the publisher for ever.
-	return replay(ctx, m, loops, func(f packager.Frame) error {
+	return replay(ctx, m, loops, st, func(f packager.Frame) error {
 		_ = c.NetConn().SetWriteDeadline(time.Now().Add(5 * time.Second))
 		var err error
 		switch f.Kind {

@@ -18,8 +18,6 @@ func TestRun(t *testing.T) {
 		{"no mode", nil, exitUsage, "", "modes:"},
 		{"help", []string{"-h"}, 0, "", "sim "},
 		{"unknown mode", []string{"dance"}, exitUsage, "", `unknown mode "dance"`},
-		{"play not built", []string{"play", "-n", "3"}, exitUsage, "", "bench play: not built yet"},
-		{"push not built", []string{"push"}, exitUsage, "", "bench push: not built yet"},
 		{"sim runs", []string{"sim", "-quiet", "-duration", "20s", "-warmup", "5s", "-edges", "4", "-dcs", "2", "-streams", "20",
 			"-mean-gbps", "1", "-peak-gbps", "2", "-surges", "0"}, 0, "edge checks past capacity", ""},
 		{"sim flag error", []string{"sim", "-edges", "x"}, exitUsage, "", "invalid value"},

@@ -19,8 +19,8 @@ var modes = []struct {
 	run           modeFunc
 }{
 	{"sim", "simulate the fleet at internet scale on a virtual clock", sim.Main},
-	{"play", "load-test playback through usher and the edges", notBuilt("play")},
-	{"push", "load-test ingest with many publishers", notBuilt("push")},
+	{"play", "load-test playback through usher and the edges", playMain},
+	{"push", "load-test ingest with many publishers", pushMain},
 }
 
 // Exit statuses of the dispatcher itself.
@@ -52,12 +52,4 @@ func usage(w io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%s\n", m.name, m.summary)
 	}
 	tw.Flush()
-}
-
-// notBuilt stands in for a mode that does not exist yet.
-func notBuilt(name string) modeFunc {
-	return func(_ context.Context, _ []string, _, stderr io.Writer) int {
-		fmt.Fprintf(stderr, "bench %s: not built yet\n", name)
-		return exitUsage
-	}
 }
