@@ -14,7 +14,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/livetree/livetree/usher/fleet"
-	"github.com/livetree/livetree/usher/placement"
 )
 
 // checkBearer checks "Authorization: Bearer <want>" in constant time.
@@ -140,9 +139,12 @@ func (s *Server) handleOrigin(ctx *fasthttp.RequestCtx) {
 
 // handleParent tells an edge whom to pull a stream from: its planned
 // parent, or for an edge the plan does not hold yet (it was just sent its
-// first viewer) the shallowest tree member with a free slot, preferring its
-// own datacenter, else the origin. Answers come from memory, so edges can
-// start streams while Redis is away.
+// first viewer) placement's parent rule through the ledger, which answers
+// the parent it charged that first viewer's feed to, or else picks a tree
+// member with room for the feed (its own datacenter first, then the
+// shallowest) or the origin, and charges the feed so no other decision
+// counts on that room. Answers come from memory, so edges can start
+// streams while Redis is away.
 func (s *Server) handleParent(ctx *fasthttp.RequestCtx) {
 	if err := s.fleetCall(ctx, fasthttp.MethodGet, nil); err != nil {
 		fail(ctx, err)
@@ -154,48 +156,37 @@ func (s *Server) handleParent(ctx *fasthttp.RequestCtx) {
 		fail(ctx, fmt.Errorf("%w: want stream and edge", ErrBadRequest))
 		return
 	}
-	v := s.view.Load()
-	origin, _, ok := v.snap.Stream(stream)
-	if !ok {
-		fail(ctx, ErrUnknownStream)
+	s.ledgerMu.Lock()
+	reply, err := s.parentOf(stream, edge)
+	s.ledgerMu.Unlock()
+	if err != nil {
+		fail(ctx, err)
 		return
 	}
 	s.st.parentQueries.Add(1)
-	reply := fleet.ParentReply{Stream: stream, Edge: edge, Parent: origin.URL}
-	t := s.trees.Load().streams[stream]
-	if t == nil {
-		writeJSON(ctx, reply)
-		return
-	}
-	if n, ok := t.nodes[edge]; ok {
-		reply.Parent, reply.ParentID = n.parentURL, n.parentID
-		writeJSON(ctx, reply)
-		return
-	}
-	var dc string
-	if e, ok := v.snap.Edge(edge); ok {
-		dc = e.DC
-	}
-	fanOut := v.snap.Dials().FanOut
-	best, bestSame := "", false
-	for _, id := range t.order {
-		e, ok := v.snap.Edge(id)
-		if !ok || e.State != placement.EdgeActive || t.children(id) >= fanOut {
-			continue
-		}
-		same := dc != "" && e.DC == dc
-		if best == "" || same && !bestSame {
-			best, bestSame = id, same
-		}
-		if bestSame {
-			break
-		}
-	}
-	if best != "" {
-		e, _ := v.snap.Edge(best)
-		reply.Parent, reply.ParentID = e.URL, e.ID
-	}
 	writeJSON(ctx, reply)
+}
+
+// parentOf answers handleParent; the caller holds s.ledgerMu.
+func (s *Server) parentOf(stream, edge string) (fleet.ParentReply, error) {
+	reply := fleet.ParentReply{Stream: stream, Edge: edge}
+	origin, _, ok := s.ledger.Snapshot().Stream(stream)
+	if !ok {
+		return reply, ErrUnknownStream
+	}
+	if t := s.trees.Load().streams[stream]; t != nil {
+		if n, ok := t.nodes[edge]; ok {
+			reply.Parent, reply.ParentID = n.parentURL, n.parentID
+			return reply, nil
+		}
+	}
+	// An edge usher has not heard from yet cannot have been sent viewers
+	// by this instance; it pulls from the origin.
+	reply.Parent = origin.URL
+	if up, err := s.ledger.Upstream(stream, edge); err == nil {
+		reply.Parent, reply.ParentID = up.URL, up.ParentID
+	}
+	return reply, nil
 }
 
 // absoluteHTTP reports whether s is an absolute http(s) URL with a host.

@@ -29,17 +29,6 @@ type treeNode struct {
 	depth     int
 }
 
-// children counts the nodes pulling from edge id.
-func (t *tree) children(id string) int {
-	n := 0
-	for _, node := range t.nodes {
-		if node.parentID == id {
-			n++
-		}
-	}
-	return n
-}
-
 // parents returns the tree as edge ID → parent URL, its published form.
 func (t *tree) parents() map[string]string {
 	m := make(map[string]string, len(t.nodes))

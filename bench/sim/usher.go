@@ -39,6 +39,11 @@ type usher struct {
 	touched [2][]int32
 	origins map[string]placement.Origin
 	demand  map[string]placement.Demand
+	// overflow is handed to snapshots: the last plan's share of new
+	// viewers to steer to the overflow CDN, per stream name; shares holds
+	// it per stream index.
+	overflow map[string]float64
+	shares   []float64
 	// byRegion is per stream, reused; regionArr is the slab of recent
 	// arrivals per stream, ring slot and region.
 	byRegion  []map[string]int
@@ -58,6 +63,8 @@ func newUsher(cfg Config, w *world, f *fleet, attrs *rand.Rand, st *counters) *u
 		edges:     make([]placement.Edge, len(w.edgeIDs)),
 		origins:   make(map[string]placement.Origin),
 		demand:    make(map[string]placement.Demand),
+		overflow:  make(map[string]float64),
+		shares:    make([]float64, len(w.streams)),
 		byRegion:  make([]map[string]int, len(w.streams)),
 		regionArr: make([]int32, len(w.streams)*ring*len(w.regions)),
 		full:      make([]int64, len(w.streams)),
@@ -84,6 +91,7 @@ func (u *usher) snapshot(now time.Time, set []int32, which int, withDemand bool,
 	u.touched[which] = u.touched[which][:0]
 	clear(u.origins)
 	clear(u.demand)
+	clear(u.overflow)
 	for i := range u.edges {
 		e := &u.edges[i]
 		e.EgressMbps = float64(u.f.egress[i]) / 1000
@@ -93,6 +101,9 @@ func (u *usher) snapshot(now time.Time, set []int32, which int, withDemand bool,
 	for _, k := range set {
 		info := &u.w.streams[k]
 		u.origins[info.name] = info.origin
+		if sh := u.shares[k]; sh > 0 {
+			u.overflow[info.name] = sh
+		}
 		for _, h := range u.f.streams[k].holds {
 			m := maps[h.edge]
 			if len(m) == 0 {
@@ -109,13 +120,14 @@ func (u *usher) snapshot(now time.Time, set []int32, which int, withDemand bool,
 		}
 	}
 	snap, err := placement.NewSnapshot(placement.Input{
-		Edges:   u.edges,
-		Origins: u.origins,
-		Demand:  u.demand,
-		Latency: u.w.latency,
-		Peering: u.w.peering,
-		Dials:   u.cfg.Dials,
-		Taken:   now,
+		Edges:    u.edges,
+		Origins:  u.origins,
+		Demand:   u.demand,
+		Overflow: u.overflow,
+		Latency:  u.w.latency,
+		Peering:  u.w.peering,
+		Dials:    u.cfg.Dials,
+		Taken:    now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: snapshot: %w", ErrInvariant, err)
@@ -226,7 +238,9 @@ func (u *usher) placeGroup(k, g, region int32, net *isp) {
 		}
 		best, ok := d.Best()
 		if d.Overflow || !ok {
-			u.full[k] = u.epoch
+			if d.Reason != placement.ReasonPlannedOverflow {
+				u.full[k] = u.epoch
+			}
 			u.f.overflowed(k, g)
 			u.st.overflowed += int64(g)
 			return
@@ -242,7 +256,7 @@ func (u *usher) placeGroup(k, g, region int32, net *isp) {
 		}
 		h := u.f.holdOn(k, e)
 		if h == nil {
-			h = u.start(k, e)
+			h = u.start(k, e, best.Parent)
 		}
 		var peered int32
 		if net.peers&(1<<uint(u.w.edgeDC[e])) != 0 {
@@ -255,28 +269,15 @@ func (u *usher) placeGroup(k, g, region int32, net *isp) {
 }
 
 // start makes edge e carry stream k outside the plan, as an edge does when
-// usher sends it the stream's first viewer. Its parent is chosen as the
-// usher server's parent endpoint does: the first planned edge (by depth,
-// then ID) with fewer planned children than FanOut, preferring one in the
-// same datacenter, else the origin. Like the server, it counts planned
-// children only, so several edges may start under one parent between two
-// plans; their feeds are charged to that parent's egress all the same.
-func (u *usher) start(k, e int32) *hold {
+// usher sends it the stream's first viewer. Its parent is the one the
+// decision charged (placement's parent rule, which the usher server's
+// parent endpoint answers with), nil meaning the origin.
+func (u *usher) start(k, e int32, par *placement.Edge) *hold {
 	st := &u.f.streams[k]
 	st.ensurePos(len(u.w.edgeIDs))
-	parent, same := origin, false
-	for i := range st.holds {
-		h := &st.holds[i]
-		if !h.planned || int(h.plannedKids) >= u.cfg.Dials.FanOut {
-			continue
-		}
-		s := u.w.edgeDC[h.edge] == u.w.edgeDC[e]
-		if parent == origin || s && !same {
-			parent, same = h.edge, s
-		}
-		if same {
-			break
-		}
+	parent := origin
+	if par != nil {
+		parent = u.w.edgeIdx[par.ID]
 	}
 	if parent != origin {
 		st.holds[st.pos[parent]].kids++
@@ -338,6 +339,7 @@ func (u *usher) apply(k int32, p *placement.TreePlan, tick int64) {
 	}
 	st.lastPlan, st.dirty, st.originAdd = tick, false, 0
 	st.planCap, st.planShort = p.CapacityMbps, p.ShortfallMbps
+	u.shares[k] = p.ArrivalOverflowShare
 }
 
 // shed takes viewers off edge e until its egress is back within capacity,

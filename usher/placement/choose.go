@@ -43,6 +43,10 @@ const (
 	ReasonNoEdges
 	// ReasonUnknownStream: the snapshot has no origin for the stream.
 	ReasonUnknownStream
+	// ReasonPlannedOverflow: the last plan could not fit the stream's
+	// growth, so the ledger steers this viewer, one of the planned share,
+	// to the overflow CDN and keeps the fleet's room for other streams.
+	ReasonPlannedOverflow
 )
 
 // String returns the reason's name, suitable as a metric label.
@@ -58,6 +62,8 @@ func (r Reason) String() string {
 		return "no-edges"
 	case ReasonUnknownStream:
 		return "unknown-stream"
+	case ReasonPlannedOverflow:
+		return "planned-overflow"
 	default:
 		return "none"
 	}
@@ -69,17 +75,22 @@ type Pick struct {
 	Edge *Edge
 	// Score is the edge's score; lower is better.
 	Score float64
+	// Parent is, for an edge that does not carry the stream yet, the edge
+	// the parent rule has it pull from; nil means the origin. Ledger.Choose
+	// charges the feed to it when the pick is the best.
+	Parent *Edge
 	// Carrying reports whether the edge already carries the stream.
 	Carrying bool
 	idx      int32
 }
 
 // Decision is where to send one viewer: a ranked list of edges, or the
-// overflow URL when no edge has room.
+// overflow URL when no edge has room or the viewer is steered there.
 type Decision struct {
 	Reason Reason
-	// Overflow is set when no edge has room; OverflowURL is then the
-	// expanded Dials.OverflowURL, empty when there is no overflow CDN.
+	// Overflow is set when no edge has room or the viewer is steered to
+	// the overflow CDN; OverflowURL is then the expanded Dials.OverflowURL,
+	// empty when there is no overflow CDN.
 	Overflow    bool
 	OverflowURL string
 	n           int
@@ -102,10 +113,21 @@ func (d *Decision) Best() (Pick, bool) {
 //
 // An edge is a candidate only if it is active, reported within
 // Dials.StaleAfter, and its egress plus the stream's bitrate stays within
-// Headroom × capacity. Edges that already carry the stream rank before all
+// Headroom × capacity, less Dials.SteerReserve of that for a stream with a
+// planned overflow share (see Input.Overflow). Edges that already carry the stream rank before all
 // others, since they need no new upstream; within each group the lower
 // score wins and exact ties go to the lower hash of stream and edge ID,
 // which spreads streams over equal edges yet never changes between calls.
+//
+// An edge that does not carry the stream will pull it from the parent the
+// parent rule gives (Pick.Parent): a carrying edge that is active, fresh,
+// below FanOut children and with room within Headroom for one more feed,
+// in the new edge's datacenter if possible, then the shallowest, then the
+// lowest ID; else the origin. So no edge is ever projected past Headroom,
+// counting what a parent sends to its children.
+//
+// Choose does not send a stream's planned overflow share of viewers to the
+// overflow CDN, as it keeps no count of them; Ledger.Choose does.
 func Choose(s *Snapshot, r Request) Decision {
 	return s.choose(r, nil)
 }
@@ -162,6 +184,7 @@ type pass struct {
 	bitrate  float64
 	shards   float64
 	reserved []float64 // nil without a ledger
+	steered  bool      // the stream leaves Dials.SteerReserve of each edge
 	dcScore  [MaxDCs]float64
 	live     int
 	top      topN
@@ -177,7 +200,11 @@ func (p *pass) consider(i int32, tier uint8) {
 	if p.reserved != nil {
 		used += p.shards * p.reserved[i]
 	}
-	if used+p.shards*p.bitrate > row.limit {
+	limit := row.limit
+	if p.steered {
+		limit = p.st.limit(row)
+	}
+	if used+p.shards*p.bitrate > limit {
 		return
 	}
 	p.top.offer(ranked{
@@ -196,13 +223,19 @@ func (s *Snapshot) choose(r Request, l *Ledger) Decision {
 		d.Reason = ReasonUnknownStream
 		return d
 	}
+	if l != nil && st.overflow > 0 && l.steered(st) {
+		d.Overflow = true
+		d.Reason = ReasonPlannedOverflow
+		d.OverflowURL = expandOverflow(s.dials.OverflowURL, r.Stream, r.Path)
+		return d
+	}
 	now := r.Now
 	if now.IsZero() {
 		now = s.taken
 	}
-	p := pass{s: s, st: st, nowNs: unixNano(now), bitrate: st.origin.BitrateMbps, shards: 1}
+	p := pass{s: s, st: st, nowNs: unixNano(now), bitrate: st.origin.BitrateMbps, shards: 1, steered: st.reserve > 0}
 	p.top.max = s.dials.Candidates
-	var started []int32
+	var started []start
 	if l != nil {
 		p.shards, p.reserved, started = l.shards, l.reserved, l.started[st]
 	}
@@ -211,13 +244,15 @@ func (s *Snapshot) choose(r Request, l *Ledger) Decision {
 	for _, i := range st.edges {
 		p.consider(i, 0)
 	}
-	for _, i := range started {
-		p.consider(i, 0)
+	for k := range started {
+		if !started[k].carrying {
+			p.consider(started[k].edge, 0)
+		}
 	}
 	if p.top.n < p.top.max {
 		for i := range s.rows {
 			i := int32(i)
-			if !st.carriedBy(i) && !contains(started, i) {
+			if !st.carriedBy(i) && startedAt(started, i) < 0 {
 				p.consider(i, 1)
 			}
 		}
@@ -243,7 +278,25 @@ func (s *Snapshot) choose(r Request, l *Ledger) Decision {
 		c := &p.top.items[k]
 		d.picks[k] = Pick{Edge: &s.edges[c.idx], Score: c.score, Carrying: c.tier == 0, idx: c.idx}
 	}
+	if p.top.items[p.top.n-1].tier == 1 {
+		s.setParents(&d, st, l, p.nowNs)
+	}
 	return d
+}
+
+// setParents fills in the parent of every pick that opens a new upstream.
+func (s *Snapshot) setParents(d *Decision, st *streamRow, l *Ledger, nowNs int64) {
+	var ps parents
+	s.findParents(st, l, nowNs, -1, &ps)
+	for k := range d.picks[:d.n] {
+		pk := &d.picks[k]
+		if pk.Carrying {
+			continue
+		}
+		if par := ps.of(s.rows[pk.idx].dc); par >= 0 {
+			pk.Parent = &s.edges[par]
+		}
+	}
 }
 
 // scoreDCs fills the part of each edge's score that depends only on its
@@ -275,15 +328,6 @@ func (s *Snapshot) scoreDCs(out *[MaxDCs]float64, r Request) {
 		}
 		out[d] = sc
 	}
-}
-
-func contains(list []int32, i int32) bool {
-	for _, v := range list {
-		if v == i {
-			return true
-		}
-	}
-	return false
 }
 
 // mix is the splitmix64 finalizer; it turns stream⊕edge hashes into a

@@ -46,6 +46,8 @@ type Dials struct {
 	// FanOut is the most children one edge feeds in a replication tree.
 	FanOut int
 	// OriginFanOut is the most edges that pull a stream from its origin.
+	// Plan keeps more only when they pull from it already and no tree
+	// member has room to feed them, rather than move their viewers.
 	OriginFanOut int
 	// DCCost is the cost of one Mbps served from a datacenter; a missing
 	// entry or 0 means peered or free.
@@ -63,10 +65,22 @@ type Dials struct {
 	// kept while the tree's capacity is below demand × (1 + ShrinkMargin),
 	// so a tree does not flap when demand hovers around an edge boundary.
 	ShrinkMargin float64
+	// SteerOverflow makes Ledger.Choose send each stream's planned share
+	// of new viewers (Input.Overflow) to the overflow CDN, so that a stream
+	// the fleet cannot hold leaves the room the plan keeps for the others.
+	// It needs an OverflowURL.
+	SteerOverflow bool
+	// SteerReserve is the fraction of every edge's room within Headroom
+	// that a stream being steered leaves to other streams (0..1).
+	// Steering alone keeps a stream's total within its tree, yet the
+	// stream would still fill each edge to the brim and leave the room it
+	// spares spread too thin for another stream's viewer anywhere.
+	SteerReserve float64
 }
 
 // DefaultDials returns dials suited to a fleet of 1 Gbps edges: load and 100
-// ms of latency weigh the same, fill to 90 %, fan-out 4, three candidates.
+// ms of latency weigh the same, fill to 90 %, fan-out 4, three candidates,
+// planned overflow steered.
 func DefaultDials() Dials {
 	return Dials{
 		WeightLoad:       1,
@@ -81,6 +95,8 @@ func DefaultDials() Dials {
 		StaleAfter:       3 * time.Second,
 		UnknownLatencyMs: 150,
 		ShrinkMargin:     0.25,
+		SteerOverflow:    true,
+		SteerReserve:     0.02,
 	}
 }
 
@@ -104,6 +120,9 @@ func (d Dials) Validate() error {
 	nonNeg("ShrinkMargin", d.ShrinkMargin)
 	if !(d.Headroom > 0 && d.Headroom <= 1) {
 		bad("Headroom must be in (0, 1], got %v", d.Headroom)
+	}
+	if !(d.SteerReserve >= 0 && d.SteerReserve < 1) {
+		bad("SteerReserve must be in [0, 1), got %v", d.SteerReserve)
 	}
 	if d.FanOut < 1 {
 		bad("FanOut must be >= 1, got %d", d.FanOut)

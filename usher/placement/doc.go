@@ -15,4 +15,13 @@
 // its own Ledger built with NewLedger(s, shards), which lets every shard fill
 // only its 1/shards part of each edge's free room, so the shards together can
 // never overfill an edge.
+//
+// Decisions and plans meet twice. An edge a viewer is sent to that does not
+// carry the stream yet pulls it from the parent the parent rule gives (see
+// Choose and Ledger.Upstream), and the Ledger charges that feed to the
+// parent as it charges the viewer to the edge, so no edge is ever projected
+// past Headroom. And the share of a stream's new viewers that its planned
+// tree cannot take (TreePlan.ArrivalOverflowShare), handed back to the next
+// snapshots in Input.Overflow, is what a Ledger steers to the overflow CDN,
+// so a stream the fleet cannot hold leaves the room planned for the others.
 package placement

@@ -41,6 +41,9 @@ type Edge struct {
 	// CapacityMbps is the edge's usable egress, e.g. 1000 for a 1 Gbps NIC.
 	CapacityMbps float64
 	// EgressMbps is the measured egress, relay traffic to children included.
+	// NewSnapshot raises it to at least what the edge's viewers and the
+	// child edges pulling from it cost at the streams' bitrates, since a
+	// byte rate lags a viewer or a child that has just arrived.
 	EgressMbps float64
 	State      EdgeState
 	// Streams maps stream name to what the edge does for it. The map is read,

@@ -19,3 +19,6 @@ var ErrTooManyDCs = errors.New("placement: too many datacenters")
 
 // ErrUnknownStream reports a stream the snapshot has no origin for.
 var ErrUnknownStream = errors.New("placement: unknown stream")
+
+// ErrUnknownEdge reports an edge ID the snapshot does not hold.
+var ErrUnknownEdge = errors.New("placement: unknown edge")

@@ -28,6 +28,12 @@ type TreePlan struct {
 	// send to the overflow CDN.
 	ShortfallMbps float64
 	OverflowShare float64
+	// ArrivalOverflowShare is the share of the stream's new viewers to
+	// send to the overflow CDN (0..1): of the growth projected beyond the
+	// viewers the edges serve now, the part the tree has no room left for.
+	// Given back in Input.Overflow, it makes Ledger.Choose keep the stream
+	// within its tree, so the room planned for other streams stays theirs.
+	ArrivalOverflowShare float64
 	// Nodes lists the planned edges by depth, then edge ID, so every parent
 	// comes before its children.
 	Nodes []Node
@@ -171,6 +177,7 @@ func (p *planner) result() TreePlan {
 		plan.ShortfallMbps = p.demand - p.capacity
 		plan.OverflowShare = plan.ShortfallMbps / p.demand
 	}
+	plan.ArrivalOverflowShare = p.arrivalOverflow()
 	// Nodes are listed by depth, then edge ID, so that an unchanged tree
 	// reads the same whichever order its edges were attached in.
 	slices.SortFunc(p.tree, func(a, b int32) int {
@@ -218,4 +225,21 @@ func (p *planner) result() TreePlan {
 		}
 	}
 	return plan
+}
+
+// arrivalOverflow is the share of new viewers the tree cannot take: the
+// room left once the viewers on the edges are served, against the growth
+// projected beyond them. A tree already full, or fuller than planned,
+// takes no one new.
+func (p *planner) arrivalOverflow() float64 {
+	served := float64(p.edgeViewers) * p.b
+	room := p.capacity - served
+	growth := p.demand - served
+	switch {
+	case growth <= room:
+		return 0
+	case room <= 0:
+		return 1
+	}
+	return 1 - room/growth
 }

@@ -39,7 +39,9 @@ type planner struct {
 	projectedViewers float64
 	demand           float64   // Mbps
 	capacity         float64   // viewer Mbps of the attached tree
+	edgeViewers      int       // viewers the edges report
 	share            []float64 // stream's current egress per edge
+	onEdge           []float64 // stream's current viewer Mbps per edge
 	avail            []float64 // Mbps the stream may use per edge
 	state            []uint8
 	parent           []int32 // planned parent
@@ -48,12 +50,14 @@ type planner struct {
 	depth            []int32
 	chosen           []int32 // members kept in the first phase
 	tree             []int32 // attached edges in attach order
+	spare            []int32 // current members, fewest viewers first
+	feeds            []int32 // per position in st.edges: member children not pruned
 	originKids       int
 
 	// Per datacenter, per stream.
 	dcShare []float64  // fraction of viewers nearest each DC; nil if unknown
 	have    []float64  // viewer Mbps chosen per DC
-	left    [2][]int32 // eligible edges not yet chosen: [0] members, [1] others
+	left    [2][]int32 // eligible edges: [0] members, [1] others not yet chosen
 	shares  []float64  // backing store of dcShare
 	counts  []int      // scratch for dcShare
 }
@@ -66,6 +70,7 @@ func newPlanner(s *Snapshot, now time.Time) *planner {
 		nowNs:     unixNano(now),
 		load:      make([]float64, n),
 		share:     make([]float64, n),
+		onEdge:    make([]float64, n),
 		avail:     make([]float64, n),
 		state:     make([]uint8, n),
 		parent:    make([]int32, n),
@@ -114,9 +119,11 @@ func (p *planner) begin(st *streamRow) {
 	p.projectedViewers = p.projected(st)
 	p.demand = p.projectedViewers * p.b
 	p.capacity = 0
+	p.edgeViewers = 0
 	p.chosen, p.tree = p.chosen[:0], p.tree[:0]
 	p.originKids = 0
 	clear(p.share)
+	clear(p.onEdge)
 	clear(p.kids)
 	clear(p.have)
 	clear(p.left[0])
@@ -127,6 +134,8 @@ func (p *planner) begin(st *streamRow) {
 	for _, i := range st.edges {
 		on := s.edges[i].Streams[st.name]
 		p.share[i] += float64(on.Viewers) * p.b
+		p.onEdge[i] = float64(on.Viewers) * p.b
+		p.edgeViewers += on.Viewers
 		p.curParent[i] = parentNone
 		if on.Parent == "" {
 			p.curParent[i] = parentOrigin
@@ -201,15 +210,12 @@ func (p *planner) computeDCShare() {
 	}
 }
 
-// pickNext selects the next edge of the given state (stateMember or
-// stateCandidate) toward goal Mbps of viewer room: from the datacenter
-// whose viewers are least covered, else anywhere; the least loaded edge
-// wins, ties by hash. It returns -1 when none is left.
-func (p *planner) pickNext(want uint8, goal float64) int32 {
-	kind := 1
-	if want == stateMember {
-		kind = 0
-	}
+// pickCandidate selects the next candidate toward goal Mbps of viewer
+// room: from the datacenter whose viewers are least covered, else
+// anywhere; the least loaded edge wins, ties by hash. It returns -1 when
+// none is left.
+func (p *planner) pickCandidate(goal float64) int32 {
+	const kind = 1
 	s := p.s
 	bestDC, bestDeficit := -1, 0.0
 	for d, share := range p.dcShare {
@@ -224,7 +230,7 @@ func (p *planner) pickNext(want uint8, goal float64) int32 {
 	var bestUtil float64
 	var bestTie uint64
 	consider := func(i int32) {
-		if p.state[i] != want {
+		if p.state[i] != stateCandidate {
 			return
 		}
 		util := max(p.load[i], 0) * s.rows[i].invCap
@@ -249,24 +255,6 @@ func (p *planner) pickNext(want uint8, goal float64) int32 {
 	return best
 }
 
-// selectMembers keeps current members, where the viewers are first, until
-// their estimated room reaches demand × (1 + ShrinkMargin). The estimate
-// charges every member one bitrate for feeding it.
-func (p *planner) selectMembers() {
-	goal := p.demand * (1 + p.s.dials.ShrinkMargin)
-	est := 0.0
-	for est < goal {
-		i := p.pickNext(stateMember, goal)
-		if i < 0 {
-			return
-		}
-		p.chosen = append(p.chosen, i)
-		room := p.avail[i] - p.b
-		est += room
-		p.have[p.s.rows[i].dc] += room
-	}
-}
-
 // grow adds edges until the tree's viewer room covers the demand.
 func (p *planner) grow() {
 	clear(p.have)
@@ -274,26 +262,29 @@ func (p *planner) grow() {
 		p.have[p.s.rows[i].dc] += p.viewerRoom(i)
 	}
 	for p.capacity < p.demand {
-		i := p.pickNext(stateCandidate, p.demand)
+		i := p.pickCandidate(p.demand)
 		if i < 0 || !p.attachBest(i) {
 			return
 		}
 	}
 }
 
-// viewerRoom is the egress an attached edge has left for viewers.
+// viewerRoom is the egress an attached edge has left for viewers once its
+// children are fed; none when it keeps more children than its room allows
+// (see arrangeMembers).
 func (p *planner) viewerRoom(i int32) float64 {
-	return p.avail[i] - float64(p.kids[i])*p.b
+	return max(0, p.avail[i]-float64(p.kids[i])*p.b)
 }
 
 // commit books the planned stream's load: each child costs its parent one
-// bitrate, and the demand fills the edges' viewer room proportionally.
+// bitrate, and the demand fills the edges' viewer room proportionally, but
+// never below the viewers an edge serves now, who stay where they are.
 func (p *planner) commit() {
 	fill := 0.0
 	if p.capacity > 0 {
 		fill = min(1, p.demand/p.capacity)
 	}
 	for _, i := range p.tree {
-		p.load[i] += float64(p.kids[i])*p.b + p.viewerRoom(i)*fill
+		p.load[i] += float64(p.kids[i])*p.b + max(p.viewerRoom(i)*fill, p.onEdge[i])
 	}
 }

@@ -42,7 +42,13 @@ type Input struct {
 	// Peering is ASN → datacenters that ISP peers with; serving its viewers
 	// from those datacenters costs nothing.
 	Peering map[uint32][]string
-	Dials   Dials
+	// Overflow is each stream's ArrivalOverflowShare from the last plan
+	// (TreePlan.ArrivalOverflowShare): the share of its new viewers that
+	// Ledger.Choose sends straight to the overflow CDN, so that a stream
+	// the fleet cannot hold does not take the room the plan keeps for the
+	// others. A missing stream has none.
+	Overflow map[string]float64
+	Dials    Dials
 	// Taken is when the inputs were read. Choose judges edge freshness
 	// against it unless the request carries its own time, so it must be
 	// set.
@@ -86,14 +92,32 @@ type edgeRow struct {
 	hash       uint64 // xxhash of the edge ID
 }
 
-// streamRow is the per-stream index: its origin, demand and carrying edges.
+// streamRow is the per-stream index: its origin, demand and carrying edges
+// with the shape of the tree they form.
 type streamRow struct {
 	name   string
+	id     int32 // index of the row, for per-stream ledger state
 	origin Origin
 	demand Demand
 	edges  []int32  // edges carrying the stream, ascending
 	mask   []uint64 // bit set of edges; nil when edges is empty
 	hash   uint64   // xxhash of the stream name
+	// up, depth and kids run parallel to edges: the position in edges of
+	// each edge's parent (upOrigin, or upUnknown for a parent that does not
+	// carry the stream), its hops from the origin, and its children.
+	up    []int32
+	depth []int32
+	kids  []int32
+	// overflow is the share of new viewers to steer to the overflow CDN,
+	// 0 when the stream is not steered, and reserve the fraction of each
+	// edge's room within Headroom it then leaves to other streams.
+	overflow float64
+	reserve  float64
+}
+
+// limit is what stream st may fill edge row up to.
+func (st *streamRow) limit(row *edgeRow) float64 {
+	return row.limit * (1 - st.reserve)
 }
 
 func (st *streamRow) carriedBy(i int32) bool {
@@ -117,7 +141,7 @@ func NewSnapshot(in Input) (*Snapshot, error) {
 	if err := s.indexEdges(); err != nil {
 		return nil, err
 	}
-	if err := s.indexStreams(in.Origins, in.Demand); err != nil {
+	if err := s.indexStreams(in.Origins, in.Demand, in.Overflow); err != nil {
 		return nil, err
 	}
 	s.indexLatency(in.Latency)
@@ -175,21 +199,24 @@ func (s *Snapshot) indexEdges() error {
 	return nil
 }
 
-func (s *Snapshot) indexStreams(origins map[string]Origin, demand map[string]Demand) error {
+func (s *Snapshot) indexStreams(origins map[string]Origin, demand map[string]Demand, overflow map[string]float64) error {
 	s.streamNames = make([]string, 0, len(origins))
 	rows := make([]streamRow, 0, len(origins))
 	for name, o := range origins {
 		if o.URL == "" || !(o.BitrateMbps > 0) || math.IsInf(o.BitrateMbps, 0) {
 			return fmt.Errorf("%w: stream %q: url %q, bitrate %v", ErrInvalidOrigin, name, o.URL, o.BitrateMbps)
 		}
-		rows = append(rows, streamRow{name: name, origin: o, demand: demand[name], hash: xxhash.Sum64String(name)})
+		rows = append(rows, streamRow{name: name, id: int32(len(rows)), origin: o, demand: demand[name], hash: xxhash.Sum64String(name)})
 		s.streams[name] = &rows[len(rows)-1]
 		s.streamNames = append(s.streamNames, name)
 	}
 	slices.Sort(s.streamNames)
 
-	// Two passes over the edges' stream maps fill one slab of edge lists
-	// and one slab of bit sets instead of thousands of small slices.
+	// Two passes over the edges' stream maps fill one slab of edge lists,
+	// one of bit sets and one of tree shapes instead of thousands of small
+	// slices. The second also sums what each edge's viewers and child
+	// feeds cost, and notes each carrying edge's parent as an edge index
+	// for indexTrees.
 	count := make(map[*streamRow]int32, len(rows))
 	total := 0
 	for i := range s.edges {
@@ -201,7 +228,7 @@ func (s *Snapshot) indexStreams(origins map[string]Origin, demand map[string]Dem
 		}
 	}
 	s.maskWords = (len(s.edges) + 63) / 64
-	edgeSlab := make([]int32, total)
+	edgeSlab := make([]int32, 4*total)
 	maskSlab := make([]uint64, len(count)*s.maskWords)
 	for _, name := range s.streamNames {
 		st := s.streams[name]
@@ -210,16 +237,34 @@ func (s *Snapshot) indexStreams(origins map[string]Origin, demand map[string]Dem
 			continue
 		}
 		st.edges, edgeSlab = edgeSlab[:0:n], edgeSlab[n:]
+		st.up, edgeSlab = edgeSlab[:0:n], edgeSlab[n:]
+		st.depth, edgeSlab = edgeSlab[:n:n], edgeSlab[n:]
+		st.kids, edgeSlab = edgeSlab[:n:n], edgeSlab[n:]
 		st.mask, maskSlab = maskSlab[:s.maskWords:s.maskWords], maskSlab[s.maskWords:]
 	}
+	floor := make([]float64, len(s.edges))
 	for i := range s.edges {
-		for name := range s.edges[i].Streams {
-			if st := s.streams[name]; st != nil {
-				st.edges = append(st.edges, int32(i))
-				st.mask[i>>6] |= 1 << (uint(i) & 63)
+		for name, on := range s.edges[i].Streams {
+			st := s.streams[name]
+			if st == nil {
+				continue
 			}
+			st.edges = append(st.edges, int32(i))
+			st.mask[i>>6] |= 1 << (uint(i) & 63)
+			b := st.origin.BitrateMbps
+			floor[i] += float64(on.Viewers) * b
+			up := upOrigin
+			if on.Parent != "" {
+				up = upUnknown
+				if pi, ok := s.byID[on.Parent]; ok && pi != int32(i) {
+					floor[pi] += b
+					up = pi
+				}
+			}
+			st.up = append(st.up, up)
 		}
 	}
+	s.indexTrees(floor, overflow)
 	return nil
 }
 
