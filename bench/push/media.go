@@ -115,9 +115,12 @@ func (m *Media) noteParameterSets(au [][]byte) {
 	}
 }
 
-// normalise shifts times to start at zero and sets the loop duration to
-// the end of the longer track, so that the next loop's frames of both
-// tracks follow the last ones instead of overlapping them.
+// normalise shifts times to start at zero and sets the loop duration to the
+// video's, so that the picture loops without a gap. The sample's audio runs
+// a few tens of milliseconds longer; the next loop's first audio frames
+// then overlap the last ones, and the packager drops them as duplicates,
+// which keeps both tracks continuous. Looping by the audio's length would
+// leave a hole in the video that stalls every player.
 func (m *Media) normalise() {
 	if len(m.Frames) == 0 {
 		return
@@ -136,5 +139,8 @@ func (m *Media) normalise() {
 			last[k] = f.DTS
 		}
 	}
-	m.Duration = max(last[packager.Video]+step[packager.Video], last[packager.Audio]+step[packager.Audio])
+	m.Duration = last[packager.Video] + step[packager.Video]
+	if m.Duration == 0 {
+		m.Duration = last[packager.Audio] + step[packager.Audio]
+	}
 }

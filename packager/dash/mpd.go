@@ -35,8 +35,13 @@ type segEntry struct {
 func (p *period) firstAnchor() anchor {
 	var an anchor
 	for i, a := range p.sets {
-		s := a.segs[0]
-		c := anchor{wall: s.wall.Round(time.Millisecond), ticks: s.dts, timescale: a.init.Info.Timescale}
+		// The newest segment's wall clock is the best mapping of media time
+		// to wall clock (the first seconds of a stream often arrive in a
+		// burst); the Period starts that long before it.
+		s, last := a.segs[0], a.segs[len(a.segs)-1]
+		ts := a.init.Info.Timescale
+		wall := last.wall.Add(-fromTicks(last.dts-s.dts, ts))
+		c := anchor{wall: wall.Round(time.Millisecond), ticks: s.dts, timescale: ts}
 		if i == 0 || c.media() < an.media() {
 			an = c
 		}

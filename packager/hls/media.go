@@ -110,6 +110,7 @@ func renderMedia(st *window.Stream, tr *window.Track, ended bool, req Request, d
 		t.byte('\n')
 	}
 
+	dates := programDates(views)
 	var init *window.Init
 	for i := skipped; i < len(views); i++ {
 		v := &views[i]
@@ -123,7 +124,7 @@ func renderMedia(st *window.Stream, tr *window.Track, ended bool, req Request, d
 			t.str("\"\n")
 		}
 		t.str("#EXT-X-PROGRAM-DATE-TIME:")
-		t.b = appendDate(t.b, v.seg.Wallclock)
+		t.b = appendDate(t.b, dates[i])
 		t.byte('\n')
 		for _, p := range v.parts {
 			if !p.Complete {
@@ -151,6 +152,25 @@ func renderMedia(st *window.Stream, tr *window.Track, ended bool, req Request, d
 		t.str("#EXT-X-ENDLIST\n")
 	}
 	return t
+}
+
+// programDates dates each segment by counting back its run's durations
+// from the run's newest segment, a run being the segments between two
+// discontinuities. A segment's own wall clock may be off: the ingest's
+// clock mapping improves as frames arrive, and the first seconds of a
+// stream often come in a burst. Counting back keeps every date consistent
+// with the EXTINF durations, as players that align renditions by date need,
+// and uses the best mapping there is.
+func programDates(views []segView) []time.Time {
+	dates := make([]time.Time, len(views))
+	for i := len(views) - 1; i >= 0; i-- {
+		if i == len(views)-1 || views[i+1].seg.Discontinuity {
+			dates[i] = views[i].seg.Wallclock
+		} else {
+			dates[i] = dates[i+1].Add(-views[i].dur())
+		}
+	}
+	return dates
 }
 
 func writePart(t *template, v *segView, p window.Part, byteRange bool) {

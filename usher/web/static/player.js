@@ -63,9 +63,12 @@
     const url = await resolve('manifest.mpd');
     const player = dashjs.MediaPlayer().create();
     player.updateSettings({
+      debug: { logLevel: params.has('debug') ? dashjs.Debug.LOG_LEVEL_DEBUG : dashjs.Debug.LOG_LEVEL_WARNING },
       streaming: {
         delay: { liveDelay: 0.6 },
-        liveCatchup: { enabled: true, maxDrift: 1.5, playbackRate: { min: -0.2, max: 0.3 } },
+        // Gentle catch-up: the next segment is listed only at the next MPD
+        // refresh, so a fast playback rate would drain the buffer first.
+        liveCatchup: { enabled: true, maxDrift: 1.5, playbackRate: { min: -0.05, max: 0.05 } },
       },
     });
     player.on(dashjs.MediaPlayer.events.FRAGMENT_LOADING_COMPLETED, (e) => {
