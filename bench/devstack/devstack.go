@@ -91,7 +91,7 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Stack, error) 
 	ucfg.FleetToken = fleetToken
 	ucfg.TokenKeys, ucfg.TokenKeyID = tokenKeys, "dev"
 	ucfg.PublishURL = st.RTMPURL
-	u, err := usher.New(ucfg, log.With().Str("component", "usher").Logger())
+	u, err := usher.New(ucfg, log)
 	if err != nil {
 		return fail(fmt.Errorf("devstack: usher: %w", err))
 	}
@@ -143,7 +143,7 @@ func startOrigin(ctx context.Context, st *Stack, cfg Config, fleetToken string, 
 	if err != nil {
 		return err
 	}
-	o, err := ingest.NewOrigin(ctx, icfg, access, log.With().Str("component", "ingest").Logger())
+	o, err := ingest.NewOrigin(ctx, icfg, access, log)
 	if err != nil {
 		return fmt.Errorf("devstack: origin: %w", err)
 	}
@@ -169,7 +169,7 @@ func startEdge(ctx context.Context, st *Stack, addr string, log zerolog.Logger, 
 	set(&cfg)
 	cfg.HTTP = ln.Addr().String()
 	cfg.PublicURL = "http://" + cfg.HTTP
-	e, err := cdn.New(cfg, log.With().Str("component", "cdn").Str("edge", cfg.ID).Logger())
+	e, err := cdn.New(cfg, log.With().Str("edge", cfg.ID).Logger())
 	if err != nil {
 		ln.Close()
 		return "", fmt.Errorf("devstack: edge %s: %w", cfg.ID, err)
