@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -108,26 +107,4 @@ func refusal(err error) string {
 		return "bearer token required\n"
 	}
 	return "forbidden\n"
-}
-
-// ParseTokenKeys parses playback token keys as the -token-keys flags take
-// them: "id:secret,id:secret". Errors give an item's position, never its
-// text, which may be a bare secret.
-func ParseTokenKeys(s string) (map[string][]byte, error) {
-	keys := map[string][]byte{}
-	for n, item := range strings.Split(s, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		id, secret, ok := strings.Cut(item, ":")
-		if !ok || id == "" || secret == "" {
-			return nil, fmt.Errorf("%w: token key #%d is not id:secret", ErrConfig, n+1)
-		}
-		if _, dup := keys[id]; dup {
-			return nil, fmt.Errorf("%w: token key %q listed twice", ErrConfig, id)
-		}
-		keys[id] = []byte(secret)
-	}
-	return keys, nil
 }

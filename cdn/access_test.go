@@ -2,7 +2,6 @@ package cdn
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -160,33 +159,6 @@ func TestOriginAccess(t *testing.T) {
 			st, body := get(t, url+tc.path, tc.bearer)
 			if st != tc.status || !strings.Contains(body, tc.body) {
 				t.Errorf("%d %q, want %d with %q", st, body, tc.status, tc.body)
-			}
-		})
-	}
-}
-
-func TestParseTokenKeys(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int
-		err  bool
-	}{
-		{"", 0, false},
-		{"a:0123456789abcdef", 1, false},
-		{" a:0123456789abcdef , b:0123456789abcdef ,", 2, false},
-		{"a:x:y", 1, false}, // a secret may hold colons
-		{"hunter2", 0, true},
-		{":hunter2", 0, true},
-		{"a:", 0, true},
-		{"a:1,a:2", 0, true},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			keys, err := ParseTokenKeys(tc.in)
-			if (err != nil) != tc.err || len(keys) != tc.want {
-				t.Fatalf("%v %v", keys, err)
-			}
-			if err != nil && (!errors.Is(err, ErrConfig) || strings.Contains(err.Error(), "hunter2")) {
-				t.Errorf("error %q", err)
 			}
 		})
 	}

@@ -3,7 +3,6 @@ package usher
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/livetree/livetree/usher/placement"
@@ -152,29 +151,4 @@ func (c Config) Validate() error {
 		return nil
 	}
 	return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
-}
-
-// ParseTokenKeys parses "id:secret,id:secret" as the -token-keys flag takes
-// it; the first key listed signs.
-func ParseTokenKeys(s string) (keys map[string][]byte, current string, err error) {
-	keys = map[string][]byte{}
-	for n, item := range strings.Split(s, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		id, secret, ok := strings.Cut(item, ":")
-		if !ok || id == "" || secret == "" {
-			// The item may be a bare secret, so only its position is told.
-			return nil, "", fmt.Errorf("%w: token key #%d is not id:secret", ErrInvalidConfig, n+1)
-		}
-		if _, dup := keys[id]; dup {
-			return nil, "", fmt.Errorf("%w: token key %q listed twice", ErrInvalidConfig, id)
-		}
-		keys[id] = []byte(secret)
-		if current == "" {
-			current = id
-		}
-	}
-	return keys, current, nil
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/livetree/livetree/cdn"
+	"github.com/livetree/livetree/usher/token"
 )
 
 func main() { os.Exit(run()) }
@@ -120,7 +121,7 @@ func parseConfig(args []string) (cdn.Config, zerolog.Level, error) {
 	cfg.Fallbacks = splitList(*fallbacks)
 	cfg.Ushers = splitList(*ushers)
 	if *tokenKeys != "" {
-		keys, err := cdn.ParseTokenKeys(*tokenKeys)
+		keys, _, err := token.ParseKeys(*tokenKeys)
 		if err != nil {
 			return cfg, 0, fmt.Errorf("-token-keys: %w", err)
 		}

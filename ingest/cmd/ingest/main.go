@@ -29,6 +29,7 @@ import (
 	"github.com/livetree/livetree/cdn"
 	"github.com/livetree/livetree/ingest"
 	"github.com/livetree/livetree/usher/fleet"
+	"github.com/livetree/livetree/usher/token"
 )
 
 func main() { os.Exit(run()) }
@@ -136,7 +137,7 @@ func parseConfig(args []string) (ingest.Config, options, zerolog.Level, error) {
 		}
 	}
 	if *tokenKeys != "" {
-		keys, err := cdn.ParseTokenKeys(*tokenKeys)
+		keys, _, err := token.ParseKeys(*tokenKeys)
 		if err != nil {
 			return cfg, opts, 0, fmt.Errorf("-token-keys: %w", err)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/livetree/livetree/usher"
+	"github.com/livetree/livetree/usher/token"
 )
 
 func main() { os.Exit(run()) }
@@ -102,7 +103,7 @@ func parseConfig(args []string) (usher.Config, zerolog.Level, error) {
 		return cfg, 0, envErr
 	}
 	if *tokenKeys != "" {
-		keys, current, err := usher.ParseTokenKeys(*tokenKeys)
+		keys, current, err := token.ParseKeys(*tokenKeys)
 		if err != nil {
 			return cfg, 0, err
 		}
