@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -292,5 +291,3 @@ func listenLine(t testing.TB, sc *bufio.Scanner) string {
 	t.Fatalf("edge process exited before listening: %v", sc.Err())
 	return ""
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -72,8 +72,6 @@ func (s *special) level(t float64) float64 {
 	}
 }
 
-func (s *special) end() float64 { return s.at + s.ramp + s.hold + s.decay }
-
 // schedule lays out the event and the surges. The event's headline is the
 // most popular stream; its other streams come next in popularity; the
 // standalone surges hit mid-popularity streams, as a raid or a viral clip

@@ -232,33 +232,3 @@ func recorded(t testing.TB, publishes int) *recording {
 	records[publishes] = r
 	return r
 }
-
-// replayUntil is replay with a stop condition: it writes events until stop
-// reports true for the event just written.
-func (rec *recording) replayUntil(t testing.TB, stop func(ev event) bool) *window.Stream {
-	t.Helper()
-	st := window.NewStream("live", rec.cfg)
-	for _, ev := range rec.events {
-		tr, _ := st.Track(ev.track, true)
-		if ev.init != nil {
-			tr.SetInit(ev.init)
-		}
-		if err := tr.Append(ev.meta, ev.data); err != nil {
-			t.Fatal(err)
-		}
-		if stop(ev) {
-			break
-		}
-	}
-	return st
-}
-
-func track(t testing.TB, st *window.Stream, kind string) *window.Track {
-	t.Helper()
-	id, _ := window.TrackIDOf(kind)
-	tr, ok := st.Track(id, false)
-	if !ok {
-		t.Fatalf("no %s track", kind)
-	}
-	return tr
-}
