@@ -144,3 +144,15 @@ func (m *Media) normalise() {
 		m.Duration = last[packager.Audio] + step[packager.Audio]
 	}
 }
+
+// Stamped returns the frames, in file order, with Received set as if a
+// publisher sent each in real time from wall on: wall plus its decode time.
+// The frames share the media's payloads.
+func (m *Media) Stamped(wall time.Time) []packager.Frame {
+	out := make([]packager.Frame, len(m.Frames))
+	for i, f := range m.Frames {
+		f.Received = wall.Add(f.DTS)
+		out[i] = f
+	}
+	return out
+}

@@ -1,18 +1,15 @@
 package delivery
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
-	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
-
+	"github.com/livetree/livetree/bench/push"
 	"github.com/livetree/livetree/packager"
 	"github.com/livetree/livetree/packager/window"
 )
@@ -63,68 +60,15 @@ func sample(t testing.TB) *clip {
 }
 
 func readTS(data []byte) (*clip, string) {
-	r := &mpegts.Reader{R: bytes.NewReader(data)}
-	if err := r.Initialize(); err != nil {
+	m, err := push.ParseTS(data)
+	if err != nil {
 		return nil, err.Error()
 	}
-	c := &clip{}
-	at := func(ticks int64) time.Duration { return time.Duration(ticks) * time.Second / 90000 }
-	var bad string
-	for _, tr := range r.Tracks() {
-		switch codec := tr.Codec.(type) {
-		case *tscodecs.H264:
-			r.OnDataH264(tr, func(pts, dts int64, au [][]byte) error {
-				for _, n := range au {
-					switch h264.NALUType(n[0] & 0x1f) {
-					case h264.NALUTypeSPS:
-						if c.tracks.Video == nil {
-							c.tracks.Video = &packager.VideoConfig{}
-						}
-						c.tracks.Video.SPS = bytes.Clone(n)
-					case h264.NALUTypePPS:
-						if c.tracks.Video == nil {
-							c.tracks.Video = &packager.VideoConfig{}
-						}
-						c.tracks.Video.PPS = bytes.Clone(n)
-					}
-				}
-				c.frames = append(c.frames, packager.Frame{Kind: packager.Video, DTS: at(dts), PTS: at(pts),
-					Keyframe: h264.IsRandomAccess(au), NALUs: au})
-				return nil
-			})
-		case *tscodecs.MPEG4Audio:
-			asc, err := codec.Config.Marshal()
-			if err != nil {
-				bad = err.Error()
-				continue
-			}
-			c.tracks.Audio = &packager.AudioConfig{ASC: asc}
-			rate := int64(codec.Config.SampleRate)
-			r.OnDataMPEG4Audio(tr, func(pts int64, aus [][]byte) error {
-				for i, au := range aus {
-					d := at(pts) + time.Duration(int64(i)*1024*int64(time.Second)/rate)
-					c.frames = append(c.frames, packager.Frame{Kind: packager.Audio, DTS: d, PTS: d, Data: au})
-				}
-				return nil
-			})
-		}
-	}
-	for r.Read() == nil {
-	}
-	if bad != "" {
-		return nil, bad
-	}
-	if c.tracks.Video == nil || c.tracks.Audio == nil || len(c.frames) == 0 {
+	if m.Tracks.Audio == nil {
 		return nil, "clip lacks a track"
 	}
+	c := &clip{tracks: m.Tracks, frames: slices.Clone(m.Frames), span: m.Duration}
 	sort.SliceStable(c.frames, func(i, j int) bool { return c.frames[i].DTS < c.frames[j].DTS })
-	first, end := c.frames[0].DTS, time.Duration(0)
-	for _, f := range c.frames {
-		if f.Kind == packager.Video {
-			end = max(end, f.DTS+time.Second/30)
-		}
-	}
-	c.span = end - first
 	return c, ""
 }
 

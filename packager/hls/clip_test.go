@@ -1,7 +1,6 @@
 package hls
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"sort"
@@ -10,10 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
-	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
-
+	"github.com/livetree/livetree/bench/push"
 	"github.com/livetree/livetree/packager"
 	"github.com/livetree/livetree/packager/window"
 )
@@ -60,67 +56,11 @@ func loadSample(t testing.TB) *clip {
 }
 
 func readTS(path string) (*clip, error) {
-	data, err := os.ReadFile(path)
+	m, err := push.LoadTS(path)
 	if err != nil {
 		return nil, err
 	}
-	r := &mpegts.Reader{R: bytes.NewReader(data)}
-	if err := r.Initialize(); err != nil {
-		return nil, err
-	}
-	c := &clip{}
-	at := func(ticks int64) time.Duration { return time.Duration(ticks) * time.Second / 90000 }
-	for _, tr := range r.Tracks() {
-		switch codec := tr.Codec.(type) {
-		case *tscodecs.H264:
-			r.OnDataH264(tr, func(pts, dts int64, au [][]byte) error {
-				for _, n := range au {
-					switch h264.NALUType(n[0] & 0x1f) {
-					case h264.NALUTypeSPS:
-						if c.tracks.Video == nil {
-							c.tracks.Video = &packager.VideoConfig{}
-						}
-						c.tracks.Video.SPS = append([]byte(nil), n...)
-					case h264.NALUTypePPS:
-						if c.tracks.Video == nil {
-							c.tracks.Video = &packager.VideoConfig{}
-						}
-						c.tracks.Video.PPS = append([]byte(nil), n...)
-					}
-				}
-				c.frames = append(c.frames, packager.Frame{Kind: packager.Video, DTS: at(dts), PTS: at(pts),
-					Keyframe: h264.IsRandomAccess(au), NALUs: au})
-				return nil
-			})
-		case *tscodecs.MPEG4Audio:
-			asc, err := codec.Config.Marshal()
-			if err != nil {
-				return nil, err
-			}
-			c.tracks.Audio = &packager.AudioConfig{ASC: asc}
-			rate := int64(codec.Config.SampleRate)
-			r.OnDataMPEG4Audio(tr, func(pts int64, aus [][]byte) error {
-				for i, au := range aus {
-					d := at(pts) + time.Duration(int64(i)*1024*int64(time.Second)/rate)
-					c.frames = append(c.frames, packager.Frame{Kind: packager.Audio, DTS: d, PTS: d, Data: au})
-				}
-				return nil
-			})
-		}
-	}
-	for r.Read() == nil {
-	}
-	if len(c.frames) == 0 {
-		return nil, os.ErrNotExist
-	}
-	first := c.frames[0].DTS
-	for _, f := range c.frames {
-		first = min(first, f.DTS)
-	}
-	for i := range c.frames {
-		c.frames[i].Received = baseWall.Add(c.frames[i].DTS - first)
-	}
-	return c, nil
+	return &clip{tracks: m.Tracks, frames: m.Stamped(baseWall)}, nil
 }
 
 // event is one step of a recorded stream: a chunk of a track, preceded by
