@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -114,14 +115,16 @@ func TestMPDGolden(t *testing.T) {
 		make   func(t testing.TB) *window.Stream
 		opts   Options
 	}{
-		{"live.mpd", func(t testing.TB) *window.Stream { return recorded(t, 1).replay(t, 6250*time.Millisecond) },
+		{"live.mpd", func(t testing.TB) *window.Stream { return packagertest.Recorded(t, 1).Replay(t, 6250*time.Millisecond) },
 			Options{UTCTimingURL: "/time"}},
-		{"token.mpd", func(t testing.TB) *window.Stream { return recorded(t, 1).replay(t, 3250*time.Millisecond) },
+		{"token.mpd", func(t testing.TB) *window.Stream { return packagertest.Recorded(t, 1).Replay(t, 3250*time.Millisecond) },
 			Options{UTCTimingURL: "https://edge.example/time?a=1&b=2", Query: "token=a$b&c", LatencyTarget: 2 * time.Second}},
-		{"epochs.mpd", func(t testing.TB) *window.Stream { return recorded(t, 2).replay(t, 14250*time.Millisecond) },
+		{"epochs.mpd", func(t testing.TB) *window.Stream {
+			return packagertest.Recorded(t, 2).Replay(t, 14250*time.Millisecond)
+		},
 			Options{UTCTimingURL: "/time"}},
 		{"ended.mpd", func(t testing.TB) *window.Stream {
-			st := recorded(t, 2).replay(t, 0)
+			st := packagertest.Recorded(t, 2).Replay(t, 0)
 			st.End()
 			return st
 		}, Options{}},
@@ -249,8 +252,8 @@ func parseXSDuration(t *testing.T, s string) time.Duration {
 // its first segments leave the window, and that a reconnect adds a Period
 // after it.
 func TestPeriodsStable(t *testing.T) {
-	rec := recorded(t, 2)
-	cfg := rec.cfg
+	rec := packagertest.Recorded(t, 2)
+	cfg := rec.Config
 	cfg.Span = 3 * time.Second
 	st := window.NewStream("live", cfg)
 	r := NewRenderer()
@@ -261,20 +264,20 @@ func TestPeriodsStable(t *testing.T) {
 	periods := map[string]seen{}
 	var order []string
 	var lastSeg uint64 = 1 << 63
-	for _, ev := range rec.events {
-		tr, _ := st.Track(ev.track, true)
-		if ev.init != nil {
-			tr.SetInit(ev.init)
+	for _, ev := range rec.Events {
+		tr, _ := st.Track(ev.Track, true)
+		if ev.Init != nil {
+			tr.SetInit(ev.Init)
 		}
-		if err := tr.Append(ev.meta, ev.data); err != nil {
+		if err := tr.Append(ev.Meta, ev.Data); err != nil {
 			t.Fatal(err)
 		}
-		if ev.track != 1 || ev.meta.MSN == lastSeg {
+		if ev.Track != 1 || ev.Meta.MSN == lastSeg {
 			continue
 		}
-		lastSeg = ev.meta.MSN
+		lastSeg = ev.Meta.MSN
 		st.Evict()
-		d := parseMPD(t, r.MPD(st, ev.meta.Wallclock, Options{}))
+		d := parseMPD(t, r.MPD(st, ev.Meta.Wallclock, Options{}))
 		for _, p := range d.Periods {
 			s := seen{p.Start, p.Sets[0].Template.PTO}
 			old, ok := periods[p.ID]
@@ -284,7 +287,7 @@ func TestPeriodsStable(t *testing.T) {
 				continue
 			}
 			if old != s {
-				t.Fatalf("segment %d: period %s moved from %+v to %+v", ev.meta.MSN, p.ID, old, s)
+				t.Fatalf("segment %d: period %s moved from %+v to %+v", ev.Meta.MSN, p.ID, old, s)
 			}
 		}
 	}
@@ -297,7 +300,7 @@ func TestPeriodsStable(t *testing.T) {
 }
 
 func TestMPDSingleTrack(t *testing.T) {
-	full := recorded(t, 1).replay(t, 3*time.Second)
+	full := packagertest.Recorded(t, 1).Replay(t, 3*time.Second)
 	st := window.NewStream("live", full.Config())
 	src, _ := full.Track(2, false)
 	dst, _ := st.Track(2, true)
@@ -340,8 +343,8 @@ func TestFormat(t *testing.T) {
 // BenchmarkMPD renders a 30-second, three-period MPD, uncached and from
 // the cache (which writes only the publishTime).
 func BenchmarkMPD(b *testing.B) {
-	rec := record(b, 3, "aaaaaaaa", "bbbbbbbb", "cccccccc")
-	st := rec.replay(b, 29250*time.Millisecond)
+	rec := packagertest.Recorded(b, 3)
+	st := rec.Replay(b, 29250*time.Millisecond)
 	o := Options{UTCTimingURL: "/time", Query: "token=0123456789abcdef"}
 	size := int64(len(NewRenderer().MPD(st, now, o)))
 	b.Run("render", func(b *testing.B) {
@@ -365,23 +368,23 @@ func BenchmarkMPD(b *testing.B) {
 // TestMPDCache checks that a cached MPD follows the stream and carries
 // each request's time.
 func TestMPDCache(t *testing.T) {
-	rec := recorded(t, 1)
-	st := rec.replay(t, 2*time.Second)
+	rec := packagertest.Recorded(t, 1)
+	st := rec.Replay(t, 2*time.Second)
 	r := NewRenderer()
 	a := r.MPD(st, now, Options{})
 	b := r.MPD(st, now.Add(time.Second), Options{})
 	if bytes.Equal(a, b) || !bytes.Equal(a, bytes.Replace(b, []byte("12:01:01.000Z"), []byte("12:01:00.000Z"), 1)) {
 		t.Fatalf("MPDs differ in more than publishTime:\n%s\n%s", a, b)
 	}
-	for _, ev := range rec.events {
-		if ev.meta.Wallclock.Before(baseWall.Add(2 * time.Second)) {
+	for _, ev := range rec.Events {
+		if ev.Meta.Wallclock.Before(baseWall.Add(2 * time.Second)) {
 			continue
 		}
-		tr, _ := st.Track(ev.track, true)
-		if err := tr.Append(ev.meta, ev.data); err != nil {
+		tr, _ := st.Track(ev.Track, true)
+		if err := tr.Append(ev.Meta, ev.Data); err != nil {
 			t.Fatal(err)
 		}
-		if ev.meta.MSN > 3 {
+		if ev.Meta.MSN > 3 {
 			break
 		}
 	}

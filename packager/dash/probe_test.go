@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -18,7 +19,7 @@ import (
 // query.
 func TestFFprobeReadsMPD(t *testing.T) {
 	ffprobe := needTool(t, "ffprobe")
-	st := recorded(t, 1).replay(t, 0)
+	st := packagertest.Recorded(t, 1).Replay(t, 0)
 	st.End()
 	r := NewRenderer()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, q *http.Request) {

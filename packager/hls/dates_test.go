@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -14,18 +15,18 @@ import (
 // then releases it in a burst, and checks that every segment's
 // PROGRAM-DATE-TIME is its predecessor's plus the predecessor's EXTINF.
 func TestProgramDatesFollowDurations(t *testing.T) {
-	rec := recorded(t, 1)
-	st := window.NewStream("live", rec.cfg)
-	for _, ev := range rec.events {
-		meta := ev.meta
+	rec := packagertest.Recorded(t, 1)
+	st := window.NewStream("live", rec.Config)
+	for _, ev := range rec.Events {
+		meta := ev.Meta
 		if meta.MSN < 3 {
 			meta.Wallclock = meta.Wallclock.Add(2 * time.Second)
 		}
-		tr, _ := st.Track(ev.track, true)
-		if ev.init != nil {
-			tr.SetInit(ev.init)
+		tr, _ := st.Track(ev.Track, true)
+		if ev.Init != nil {
+			tr.SetInit(ev.Init)
 		}
-		if err := tr.Append(meta, ev.data); err != nil {
+		if err := tr.Append(meta, ev.Data); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -44,22 +45,26 @@ type state struct {
 }
 
 var states = []state{
-	{"live", func(t testing.TB) *window.Stream { return recorded(t, 1).replay(t, 6250*time.Millisecond) }},
+	{"live", func(t testing.TB) *window.Stream { return packagertest.Recorded(t, 1).Replay(t, 6250*time.Millisecond) }},
 	{"part-complete", func(t testing.TB) *window.Stream {
 		// Stops right after video part 5.2 completes: the hint is part 5.3,
 		// which has no byte yet.
-		return recorded(t, 1).replayUntil(t, func(ev event) bool {
-			return ev.track == 1 && ev.meta.MSN == 5 && ev.meta.Part == 2 && ev.meta.EndOfPart
+		return packagertest.Recorded(t, 1).ReplayUntil(t, func(ev packagertest.Event) bool {
+			return ev.Track == 1 && ev.Meta.MSN == 5 && ev.Meta.Part == 2 && ev.Meta.EndOfPart
 		})
 	}},
-	{"away", func(t testing.TB) *window.Stream { return endSegments(recorded(t, 1).replay(t, 0)) }},
+	{"away", func(t testing.TB) *window.Stream { return endSegments(packagertest.Recorded(t, 1).Replay(t, 0)) }},
 	{"ended", func(t testing.TB) *window.Stream {
-		st := recorded(t, 1).replay(t, 0)
+		st := packagertest.Recorded(t, 1).Replay(t, 0)
 		st.End()
 		return st
 	}},
-	{"epochs", func(t testing.TB) *window.Stream { return recorded(t, 2).replay(t, 14250*time.Millisecond) }},
-	{"long", func(t testing.TB) *window.Stream { return recorded(t, 2).replay(t, 19250*time.Millisecond) }},
+	{"epochs", func(t testing.TB) *window.Stream {
+		return packagertest.Recorded(t, 2).Replay(t, 14250*time.Millisecond)
+	}},
+	{"long", func(t testing.TB) *window.Stream {
+		return packagertest.Recorded(t, 2).Replay(t, 19250*time.Millisecond)
+	}},
 }
 
 func stateNamed(t testing.TB, name string) *window.Stream {
@@ -129,7 +134,7 @@ func TestMultivariantGolden(t *testing.T) {
 func TestMultivariantDegrades(t *testing.T) {
 	for _, kind := range []string{"video", "audio"} {
 		t.Run(kind+"-only", func(t *testing.T) {
-			full := recorded(t, 1).replay(t, 3*time.Second)
+			full := packagertest.Recorded(t, 1).Replay(t, 3*time.Second)
 			st := window.NewStream("live", full.Config())
 			src := track(t, full, kind)
 			dst, _ := st.Track(src.ID(), true)

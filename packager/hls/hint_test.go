@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -12,10 +13,10 @@ import (
 // segment: the next frame is a keyframe that starts it, so a hint for
 // another part of this segment would name an object that never exists.
 func TestHintAtFullSegment(t *testing.T) {
-	rec := recorded(t, 1)
+	rec := packagertest.Recorded(t, 1)
 	var parts int
-	st := rec.replayUntil(t, func(ev event) bool {
-		if ev.track != 1 || ev.meta.MSN != 3 || !ev.meta.EndOfPart {
+	st := rec.ReplayUntil(t, func(ev packagertest.Event) bool {
+		if ev.Track != 1 || ev.Meta.MSN != 3 || !ev.Meta.EndOfPart {
 			return false
 		}
 		parts++

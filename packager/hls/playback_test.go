@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -81,7 +82,7 @@ func serve(t *testing.T, st *window.Stream) *httptest.Server {
 // playlist, with part and byte-range URIs, and decode every frame.
 func TestFFmpegPlays(t *testing.T) {
 	ffmpeg := needTool(t, "ffmpeg")
-	st := recorded(t, 1).replay(t, 0)
+	st := packagertest.Recorded(t, 1).Replay(t, 0)
 	st.End()
 	srv := serve(t, st)
 	defer srv.Close()

@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
 
 func TestRendererCaches(t *testing.T) {
-	rec := recorded(t, 1)
-	st := rec.replay(t, 4100*time.Millisecond)
+	rec := packagertest.Recorded(t, 1)
+	st := rec.Replay(t, 4100*time.Millisecond)
 	tr := track(t, st, "video")
 	r := NewRenderer()
 	req := Request{MSN: -1, Part: -1}
@@ -41,10 +42,10 @@ func TestRendererCaches(t *testing.T) {
 	// completes a part changes it.
 	before := r.Media(st, tr, req)
 	appended := 0
-	for _, ev := range rec.events {
-		if !ev.meta.Wallclock.Before(baseWall.Add(4100 * time.Millisecond)) {
-			tr, _ := st.Track(ev.track, true)
-			if err := tr.Append(ev.meta, ev.data); err != nil {
+	for _, ev := range rec.Events {
+		if !ev.Meta.Wallclock.Before(baseWall.Add(4100 * time.Millisecond)) {
+			tr, _ := st.Track(ev.Track, true)
+			if err := tr.Append(ev.Meta, ev.Data); err != nil {
 				t.Fatal(err)
 			}
 			appended++
@@ -53,14 +54,14 @@ func TestRendererCaches(t *testing.T) {
 			if !bytes.Equal(got, fresh) {
 				t.Fatalf("after %d chunks the cached playlist is stale:\n%s\nwant\n%s", appended, got, fresh)
 			}
-			if ev.meta.EndOfPart {
+			if ev.Meta.EndOfPart {
 				if bytes.Equal(got, before) {
-					t.Fatalf("part %d.%d completed but the playlist did not change", ev.meta.MSN, ev.meta.Part)
+					t.Fatalf("part %d.%d completed but the playlist did not change", ev.Meta.MSN, ev.Meta.Part)
 				}
 				break
 			}
 			if &got[0] != &before[0] {
-				t.Fatalf("chunk %d.%d completed nothing but the playlist was rendered again", ev.meta.MSN, ev.meta.Part)
+				t.Fatalf("chunk %d.%d completed nothing but the playlist was rendered again", ev.Meta.MSN, ev.Meta.Part)
 			}
 		}
 	}
@@ -74,25 +75,25 @@ func TestRendererCaches(t *testing.T) {
 // discontinuity once it leaves the window, and that renderings of an
 // earlier window do not count it.
 func TestDiscontinuitySequence(t *testing.T) {
-	rec := recorded(t, 3)
-	cfg := rec.cfg
+	rec := packagertest.Recorded(t, 3)
+	cfg := rec.Config
 	cfg.Span = 4 * time.Second
 	st := window.NewStream("live", cfg)
 	r := NewRenderer()
 	var seqs []string
 	var lastSeg uint64
-	for _, ev := range rec.events {
-		tr, _ := st.Track(ev.track, true)
-		if ev.init != nil {
-			tr.SetInit(ev.init)
+	for _, ev := range rec.Events {
+		tr, _ := st.Track(ev.Track, true)
+		if ev.Init != nil {
+			tr.SetInit(ev.Init)
 		}
-		if err := tr.Append(ev.meta, ev.data); err != nil {
+		if err := tr.Append(ev.Meta, ev.Data); err != nil {
 			t.Fatal(err)
 		}
-		if ev.track != 1 || ev.meta.MSN == lastSeg {
+		if ev.Track != 1 || ev.Meta.MSN == lastSeg {
 			continue
 		}
-		lastSeg = ev.meta.MSN
+		lastSeg = ev.Meta.MSN
 		st.Evict()
 		pl := string(r.Media(st, tr, Request{MSN: -1, Part: -1}))
 		i := strings.Index(pl, "#EXT-X-DISCONTINUITY-SEQUENCE:")
@@ -163,8 +164,8 @@ func TestTargetDuration(t *testing.T) {
 // BenchmarkMediaPlaylist renders a 30-segment LL-HLS playlist, uncached and
 // from the cache, with and without a per-viewer query.
 func BenchmarkMediaPlaylist(b *testing.B) {
-	rec := record(b, 3, "aaaaaaaa", "bbbbbbbb", "cccccccc")
-	st := rec.replay(b, 29250*time.Millisecond)
+	rec := packagertest.Recorded(b, 3)
+	st := rec.Replay(b, 29250*time.Millisecond)
 	tr := track(b, st, "video")
 	req := Request{MSN: -1, Part: -1}
 	size := len(NewRenderer().Media(st, tr, req))

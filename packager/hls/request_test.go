@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -88,14 +89,14 @@ func TestCheck(t *testing.T) {
 	emptyTrack, _ := empty.Track(1, true)
 	emptyTrack.SetInit(track(t, live, "video").Init())
 	// A video part 6.1 just complete, to test the part past it.
-	partDone := recorded(t, 1).replayUntil(t, func(ev event) bool {
-		return ev.track == 1 && ev.meta.MSN == 6 && ev.meta.Part == 1 && ev.meta.EndOfPart
+	partDone := packagertest.Recorded(t, 1).ReplayUntil(t, func(ev packagertest.Event) bool {
+		return ev.Track == 1 && ev.Meta.MSN == 6 && ev.Meta.Part == 1 && ev.Meta.EndOfPart
 	})
 	// Only the first chunk of segment 6: no complete part in it yet.
-	segStart := recorded(t, 1).replayUntil(t, func(ev event) bool {
-		return ev.track == 1 && ev.meta.MSN == 6
+	segStart := packagertest.Recorded(t, 1).ReplayUntil(t, func(ev packagertest.Event) bool {
+		return ev.Track == 1 && ev.Meta.MSN == 6
 	})
-	evicted := recorded(t, 1).replay(t, 0)
+	evicted := packagertest.Recorded(t, 1).Replay(t, 0)
 	evictedCfg := evicted.Config()
 	if evictedCfg.MinSegments != 3 {
 		t.Fatalf("MinSegments %d", evictedCfg.MinSegments)
@@ -188,15 +189,15 @@ func TestCheck(t *testing.T) {
 // TestCheckAgreesWithPlaylist checks, at every chunk of a recording, that
 // Check reports ready exactly for the parts the rendered playlist lists.
 func TestCheckAgreesWithPlaylist(t *testing.T) {
-	rec := recorded(t, 1)
-	st := window.NewStream("live", rec.cfg)
+	rec := packagertest.Recorded(t, 1)
+	st := window.NewStream("live", rec.Config)
 	r := NewRenderer()
-	for i, ev := range rec.events {
-		tr, _ := st.Track(ev.track, true)
-		if ev.init != nil {
-			tr.SetInit(ev.init)
+	for i, ev := range rec.Events {
+		tr, _ := st.Track(ev.Track, true)
+		if ev.Init != nil {
+			tr.SetInit(ev.Init)
 		}
-		if err := tr.Append(ev.meta, ev.data); err != nil {
+		if err := tr.Append(ev.Meta, ev.Data); err != nil {
 			t.Fatal(err)
 		}
 		if i%7 != 0 {
