@@ -1,14 +1,11 @@
 package feed
 
 import (
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/livetree/livetree/bench/push"
 	"github.com/livetree/livetree/packager"
+	"github.com/livetree/livetree/packager/packagertest"
 )
 
 // sample is the repository's testdata/sample.ts as a publisher would hand
@@ -18,33 +15,9 @@ type sample struct {
 	frames []packager.Frame
 }
 
-var (
-	sampleOnce sync.Once
-	sampleClip *sample
-	sampleErr  error
-)
-
-// loadSample demuxes testdata/sample.ts once for all tests.
+// loadSample returns the sample stamped as if it arrived from now on.
 func loadSample(t testing.TB) *sample {
 	t.Helper()
-	sampleOnce.Do(func() {
-		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sample.ts"))
-		if err != nil {
-			sampleErr = err
-			return
-		}
-		sampleClip, sampleErr = demuxTS(data)
-	})
-	if sampleErr != nil {
-		t.Fatal(sampleErr)
-	}
-	return sampleClip
-}
-
-func demuxTS(data []byte) (*sample, error) {
-	m, err := push.ParseTS(data)
-	if err != nil {
-		return nil, err
-	}
-	return &sample{tracks: m.Tracks, frames: m.Stamped(time.Now())}, nil
+	m := packagertest.Sample(t)
+	return &sample{tracks: m.Tracks, frames: m.Stamped(time.Now())}
 }

@@ -1,7 +1,7 @@
-// Package packagertest records the committed sample media packaged by the
-// real packager, so that tests of what reads a window (the playlist
-// renderers, above all) can replay it into fresh windows chunk by chunk,
-// with fixed epochs and wall clocks that make their output deterministic.
+// Package packagertest gives tests of what reads or carries a window the
+// committed sample media: decoded into frames, and recorded once as the
+// real packager cuts it, to replay into fresh windows chunk by chunk with
+// fixed epochs and wall clocks that make output deterministic.
 package packagertest
 
 import (
@@ -39,12 +39,33 @@ type Recording struct {
 }
 
 var (
-	mu         sync.Mutex // guards recordings
+	mu         sync.Mutex // guards sample and recordings
+	sample     *push.Media
 	recordings = map[int]*Recording{}
 )
 
-// Recorded returns the sample (testdata/sample.ts: 10 s of H.264 with 1 s
-// GOPs and AAC) published publishes times over, each publish a reconnect
+// Sample returns testdata/sample.ts (10 s of H.264 with 1 s GOPs and AAC)
+// decoded once per test binary. It is shared; do not change it.
+func Sample(tb testing.TB) *push.Media {
+	tb.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	return sampleLocked(tb)
+}
+
+func sampleLocked(tb testing.TB) *push.Media {
+	tb.Helper()
+	if sample == nil {
+		m, err := push.LoadTS(samplePath())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sample = m
+	}
+	return sample
+}
+
+// Recorded returns the sample published publishes times over, each publish a reconnect
 // of the same stream half a second after the previous one ended. Recordings
 // are made once per test binary and shared; do not change them.
 func Recorded(tb testing.TB, publishes int) *Recording {
@@ -54,11 +75,7 @@ func Recorded(tb testing.TB, publishes int) *Recording {
 	if r, ok := recordings[publishes]; ok {
 		return r
 	}
-	m, err := push.LoadTS(samplePath())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	r := record(tb, m, publishes)
+	r := record(tb, sampleLocked(tb), publishes)
 	recordings[publishes] = r
 	return r
 }
