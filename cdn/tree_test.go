@@ -100,8 +100,15 @@ func objectURIs(pl []byte) []string {
 // connection.
 func TestCoalesce(t *testing.T) {
 	o := sharedOrigin(t)
-	a, aURL := startEdge(t, testConfig("A2", o.url))
-	b, bURL := startEdge(t, testConfig("B2", aURL))
+	// A thousand client goroutines arriving at once can starve the feeds
+	// of CPU for longer than the default stall timeout (one part) under the
+	// race detector; a stall would fail over and open a second upstream
+	// connection, which is not what this test is about.
+	cfgA, cfgB := testConfig("A2", o.url), testConfig("B2", "")
+	cfgA.StallTimeout, cfgB.StallTimeout = 2*time.Second, 2*time.Second
+	a, aURL := startEdge(t, cfgA)
+	cfgB.Parent = aURL
+	b, bURL := startEdge(t, cfgB)
 	before, fromA := o.accepts.Load(), o.feedsFrom("A2")
 
 	const viewers = 1000

@@ -59,11 +59,10 @@ func bitrateMbps(st *window.Stream) float64 {
 		var d time.Duration
 		segs := tr.Segments()
 		for i, n := len(segs)-1, 0; i >= 0 && n < bitrateSegments; i-- {
-			b, complete := segs[i].Bytes(0)
-			if !complete {
+			if !segs[i].Complete() {
 				continue
 			}
-			bytes += len(b)
+			bytes += segs[i].Size()
 			d += segs[i].Duration()
 			n++
 		}

@@ -10,9 +10,9 @@ import (
 )
 
 // body streams an object that is still being written: a segment, or one of
-// its parts, from off on. fasthttp writes it with chunked transfer through
-// WriteTo, one chunk per slice of the segment's own bytes, flushed at once,
-// so nothing is copied and nothing waits in a buffer. It ends when the
+// its parts, from off on. It goes out with chunked transfer through
+// WriteTo, one HTTP chunk per slice of the segment's own bytes, written to
+// the socket at once (chunkWriter), so nothing waits in a buffer. It ends when the
 // object is complete; if the object stops growing before that, WriteTo
 // fails and fasthttp cuts the connection without the final empty chunk, so
 // the client sees an error rather than a short object.
@@ -20,7 +20,8 @@ type body struct {
 	h    *Handler
 	st   *window.Stream
 	seg  *window.Segment
-	conn net.Conn // for per-write deadlines
+	conn net.Conn     // for per-write deadlines
+	cw   *chunkWriter // writes chunks to conn itself; nil to use fasthttp's writer
 
 	off  int // next byte of the segment to send
 	part int // part index, or -1 for the segment
@@ -52,7 +53,11 @@ func (b *body) WriteTo(w io.Writer) (int64, error) {
 		if err == nil {
 			_ = b.conn.SetWriteDeadline(time.Now().Add(b.h.cfg.WriteTimeout))
 			var m int
-			m, err = w.Write(data)
+			if b.cw != nil {
+				m, err = b.cw.write(data)
+			} else {
+				m, err = w.Write(data)
+			}
 			n += int64(m)
 			b.h.stats.BytesOut.Add(uint64(m))
 		}

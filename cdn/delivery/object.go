@@ -88,8 +88,7 @@ func locate(st *window.Stream, tr *window.Track, n window.ObjectName) (*window.S
 func (h *Handler) servePart(ctx *fasthttp.RequestCtx, st *window.Stream, tr *window.Track, seg *window.Segment, idx int, ct []byte) (cond, error) {
 	if p, ok := seg.Part(idx); ok {
 		if p.Complete {
-			data, _ := seg.Bytes(0)
-			return cond{}, h.sendComplete(ctx, data[p.Offset:p.Offset+p.Size], ct)
+			return cond{}, h.sendSpan(ctx, seg, p.Offset, p.Size, ct)
 		}
 		h.sendStream(ctx, &body{st: st, seg: seg, off: p.Offset, part: idx, end: -1}, ct, fasthttp.StatusOK)
 		return cond{}, nil
@@ -108,10 +107,10 @@ func (h *Handler) servePart(ctx *fasthttp.RequestCtx, st *window.Stream, tr *win
 // end when open-ended), and one that starts past the bytes written so far
 // waits for them.
 func (h *Handler) serveSegment(ctx *fasthttp.RequestCtx, st *window.Stream, tr *window.Track, seg *window.Segment, ct []byte) (cond, error) {
-	data, complete := seg.Bytes(0)
-	if complete {
-		return cond{}, h.sendComplete(ctx, data, ct)
+	if seg.Complete() {
+		return cond{}, h.sendSpan(ctx, seg, 0, seg.Size(), ct)
 	}
+	data, _ := seg.Bytes(0)
 	r, ok := parseRange(ctx.Request.Header.PeekBytes(hdrRange))
 	if !ok || r.first < 0 {
 		// A suffix of an object whose end is unknown cannot be told: send
@@ -173,6 +172,7 @@ func (h *Handler) sendBytes(ctx *fasthttp.RequestCtx, data, ct []byte) {
 // a complete one.
 func (h *Handler) sendStream(ctx *fasthttp.RequestCtx, b *body, ct []byte, status int) {
 	b.h, b.conn, b.stall = h, ctx.Conn(), h.maxBlock(b.st)
+	b.cw = newChunkWriter(b.conn)
 	hdr := &ctx.Response.Header
 	hdr.SetContentTypeBytes(ct)
 	hdr.SetCanonical(hdrCacheControl, cacheImmutable)

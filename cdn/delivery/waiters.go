@@ -50,15 +50,14 @@ func (c cond) met(st *window.Stream) bool {
 			last, ok := tr.Last()
 			return ok && int64(last.MSN) > c.msn
 		}
-		data, complete := seg.Bytes(c.off)
-		if complete {
+		if seg.Complete() {
 			return true
 		}
 		if c.part >= 0 {
 			_, ok := seg.Part(int(c.part))
 			return ok
 		}
-		return len(data) > 0
+		return seg.Size() > c.off
 	}
 	return true
 }

@@ -17,8 +17,7 @@ func bandwidth(tr *window.Track, in *window.Init) int64 {
 		if !s.Complete() || ts == 0 || ticks == 0 {
 			continue
 		}
-		data, _ := s.Bytes(0)
-		if r := int64(uint64(len(data)) * 8 * uint64(ts) / ticks); r > peak {
+		if r := int64(uint64(s.Size()) * 8 * uint64(ts) / ticks); r > peak {
 			peak = r
 		}
 	}

@@ -19,12 +19,12 @@ func bitrates(tr *window.Track) (peak, avg int64, ok bool) {
 		if ts == 0 || ticks == 0 {
 			continue
 		}
-		data, _ := s.Bytes(0)
+		size := float64(s.Size())
 		d := float64(ticks) / float64(ts)
-		if r := int64(float64(len(data)) * 8 / d); r > peak {
+		if r := int64(size * 8 / d); r > peak {
 			peak = r
 		}
-		bytes += float64(len(data))
+		bytes += size
 		secs += d
 	}
 	if secs == 0 {

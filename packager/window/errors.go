@@ -15,4 +15,6 @@ var (
 	// ErrBadName is returned by ParseObjectName for a name that does not
 	// name an object in the canonical form.
 	ErrBadName = errors.New("window: bad object name")
+	// ErrGone is returned for bytes of a segment that has left the window.
+	ErrGone = errors.New("window: segment left the window")
 )

@@ -52,19 +52,24 @@ type Segment struct {
 
 	mu *sync.RWMutex // the track's; guards the fields below
 	// data only grows: bytes before len(data) never change once written, so
-	// a reader may keep a slice of it without holding mu.
+	// a reader may keep a slice of it without holding mu. Once the segment
+	// is complete and no longer the newest, data is dropped when the spool
+	// holds the same bytes, which are then read from there.
 	data     []byte
+	size     int
+	spool    *spool // the track's file of bytes, or nil
+	base     int64  // offset of the segment's first byte in spool
 	chunks   []Chunk
 	parts    []Part
 	dur      uint64
 	complete bool
 }
 
-func newSegment(m ChunkMeta, in *Init, sizeHint int, mu *sync.RWMutex) *Segment {
+func newSegment(m ChunkMeta, in *Init, sizeHint int, mu *sync.RWMutex, sp *spool) *Segment {
 	if sizeHint <= 0 {
 		sizeHint = 64 << 10
 	}
-	return &Segment{
+	s := &Segment{
 		MSN:           m.MSN,
 		Init:          in,
 		Discontinuity: m.Discontinuity,
@@ -72,7 +77,12 @@ func newSegment(m ChunkMeta, in *Init, sizeHint int, mu *sync.RWMutex) *Segment 
 		Wallclock:     m.Wallclock,
 		mu:            mu,
 		data:          make([]byte, 0, sizeHint+sizeHint/8),
+		spool:         sp,
 	}
+	if sp != nil {
+		s.base = sp.end
+	}
+	return s
 }
 
 func (s *Segment) append(m ChunkMeta, data []byte) error {
@@ -85,13 +95,15 @@ func (s *Segment) append(m ChunkMeta, data []byte) error {
 		if n > 0 {
 			s.parts[n-1].Complete = true
 		}
-		s.parts = append(s.parts, Part{Index: m.Part, Offset: len(s.data), Independent: m.Independent})
+		s.parts = append(s.parts, Part{Index: m.Part, Offset: s.size, Independent: m.Independent})
 	case n > 0 && m.Part == n-1 && !s.parts[n-1].Complete:
 	default:
 		return fmt.Errorf("%w: segment %d part %d after %d", ErrOutOfOrder, s.MSN, m.Part, n-1)
 	}
-	s.chunks = append(s.chunks, Chunk{ChunkMeta: m, Offset: len(s.data), Size: len(data)})
+	s.chunks = append(s.chunks, Chunk{ChunkMeta: m, Offset: s.size, Size: len(data)})
 	s.data = append(s.data, data...)
+	s.size += len(data)
+	s.spoolWrite(data)
 	p := &s.parts[len(s.parts)-1]
 	p.Size += len(data)
 	p.Duration += uint64(m.Duration)
@@ -106,9 +118,45 @@ func (s *Segment) finish() {
 	if n := len(s.parts); n > 0 {
 		s.parts[n-1].Complete = true
 	}
-	if cap(s.data)-len(s.data) > len(s.data)/16 {
+	if s.spool == nil && cap(s.data)-len(s.data) > len(s.data)/16 {
 		s.data = append(make([]byte, 0, len(s.data)), s.data...)
 	}
+}
+
+// spoolWrite copies data, just appended, to the track's file. If that
+// fails the segment keeps its bytes in memory only.
+func (s *Segment) spoolWrite(data []byte) {
+	if s.spool == nil {
+		return
+	}
+	if s.spool.end != s.base+int64(s.size-len(data)) {
+		s.spool = nil // a write for an earlier segment failed part way
+		return
+	}
+	if _, err := s.spool.write(data); err != nil {
+		s.spool = nil
+	}
+}
+
+// dropData lets go of the in-memory copy of a complete segment whose bytes
+// the spool holds. It returns the bytes of memory freed.
+func (s *Segment) dropData() int {
+	if !s.complete || s.spool == nil || s.data == nil {
+		return 0
+	}
+	n := cap(s.data)
+	s.data = nil
+	return n
+}
+
+// ram returns the memory the segment's own buffer holds.
+func (s *Segment) ram() int { return cap(s.data) }
+
+// Size returns the bytes appended so far.
+func (s *Segment) Size() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.size
 }
 
 func (s *Segment) durationLocked() time.Duration {
@@ -116,14 +164,44 @@ func (s *Segment) durationLocked() time.Duration {
 }
 
 // Bytes returns the segment's bytes from offset from on, and whether the
-// segment is complete (no byte will follow).
+// segment is complete (no byte will follow). The slice never changes. For
+// a segment that has left the window it may be short or empty.
 func (s *Segment) Bytes(from int) ([]byte, bool) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if from > len(s.data) {
-		from = len(s.data)
+	data, sp, size, complete := s.data, s.spool, s.size, s.complete
+	s.mu.RUnlock()
+	from = min(max(from, 0), size)
+	if data != nil {
+		return data[from:size:size], complete
 	}
-	return s.data[from:len(s.data):len(s.data)], s.complete
+	if from == size {
+		return nil, complete
+	}
+	// Read outside the lock: the bytes of a complete segment never change.
+	b, err := sp.readAt(s.base+int64(from), size-from)
+	if err != nil {
+		return nil, complete
+	}
+	return b, complete
+}
+
+// WithFile calls send with a file descriptor holding the segment's bytes
+// and the file offset of the segment's byte from, for a zero-copy send.
+// The bytes stay in place until send returns, so send must not block. It
+// returns ErrNoFile when there is no file (send Bytes instead), and
+// ErrGone once the segment has left the window.
+func (s *Segment) WithFile(from int, send func(fd int, off int64) error) error {
+	s.mu.RLock()
+	sp, size := s.spool, s.size
+	s.mu.RUnlock()
+	if sp == nil {
+		return ErrNoFile
+	}
+	if from < 0 || from > size {
+		return fmt.Errorf("window: byte %d of a %d-byte segment", from, size)
+	}
+	off := s.base + int64(from)
+	return sp.use(off, func(fd int) error { return send(fd, off) })
 }
 
 // Complete reports whether the segment has all its bytes.

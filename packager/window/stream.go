@@ -62,7 +62,7 @@ func (s *Stream) Track(id int, create bool) (*Track, bool) {
 	if !create {
 		return nil, false
 	}
-	t := &Track{stream: s, id: id}
+	t := &Track{stream: s, id: id, spool: newSpool(s.name)}
 	s.tracks = append(s.tracks, t)
 	sort.Slice(s.tracks, func(i, j int) bool { return s.tracks[i].id < s.tracks[j].id })
 	return t, true
@@ -128,6 +128,13 @@ func (s *Stream) Ended() bool {
 func (s *Stream) Evict() {
 	for _, t := range s.Tracks() {
 		t.evict(s.cfg.Span, s.cfg.MinSegments)
+	}
+}
+
+// close frees the stream's media once nobody will serve it again.
+func (s *Stream) close() {
+	for _, t := range s.Tracks() {
+		t.close()
 	}
 }
 

@@ -14,18 +14,28 @@ type Streams struct {
 // NewStreams returns an empty set.
 func NewStreams() *Streams { return &Streams{m: make(map[string]*Stream)} }
 
-// Add inserts st, replacing any stream of the same name.
+// Add inserts st, replacing any stream of the same name, whose media is
+// then freed.
 func (s *Streams) Add(st *Stream) {
 	s.mu.Lock()
+	old := s.m[st.Name()]
 	s.m[st.Name()] = st
 	s.mu.Unlock()
+	if old != nil && old != st {
+		old.close()
+	}
 }
 
-// Remove deletes the stream called name.
+// Remove deletes the stream called name and frees its media. Readers still
+// holding it find its segments gone.
 func (s *Streams) Remove(name string) {
 	s.mu.Lock()
+	old := s.m[name]
 	delete(s.m, name)
 	s.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
 }
 
 // Get returns the stream called name, or nil.

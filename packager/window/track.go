@@ -40,7 +40,8 @@ type Track struct {
 	segments []*Segment // contiguous MSNs, oldest first
 	lastSize int        // bytes of the last completed segment, to size the next buffer
 	maxDur   time.Duration
-	bytes    int64 // sum of segment buffer capacities
+	bytes    int64  // sum of segment buffer capacities
+	spool    *spool // the segments' bytes for zero-copy sends, or nil
 }
 
 // ID returns the track's ID.
@@ -127,7 +128,17 @@ func (t *Track) MaxSegmentDuration() time.Duration {
 func (t *Track) Bytes() int64 {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	if t.spool != nil {
+		return t.bytes + t.spool.held()
+	}
 	return t.bytes
+}
+
+// close lets go of the track's file; its segments' bytes are gone.
+func (t *Track) close() {
+	if t.spool != nil {
+		t.spool.close()
+	}
 }
 
 // Append adds a chunk to the track. A chunk whose MSN is past the current
@@ -161,15 +172,15 @@ func (t *Track) append(m ChunkMeta, data []byte) error {
 		if cur != nil {
 			t.completeLocked(cur)
 		}
-		cur = newSegment(m, t.inits[len(t.inits)-1], t.lastSize, &t.mu)
+		cur = newSegment(m, t.inits[len(t.inits)-1], t.lastSize, &t.mu, t.spool)
 		t.segments = append(t.segments, cur)
-		t.bytes += int64(cap(cur.data))
+		t.bytes += int64(cur.ram())
 	}
-	before := cap(cur.data)
+	before := cur.ram()
 	if err := cur.append(m, data); err != nil {
 		return err
 	}
-	t.bytes += int64(cap(cur.data) - before)
+	t.bytes += int64(cur.ram() - before)
 	return nil
 }
 
@@ -188,12 +199,20 @@ func (t *Track) completeLocked(s *Segment) {
 	if s.complete {
 		return
 	}
-	before := cap(s.data)
+	before := s.ram()
 	s.finish()
-	t.bytes += int64(cap(s.data) - before)
-	t.lastSize = len(s.data)
+	t.bytes += int64(s.ram() - before)
+	t.lastSize = s.size
 	if d := s.durationLocked(); d > t.maxDur {
 		t.maxDur = d
+	}
+	// The newest complete segment keeps its memory copy for readers that
+	// want slices of it (bit rate and frame rate measures, a child edge's
+	// feed); older ones are read from the spool.
+	for i := len(t.segments) - 1; i >= 0; i-- {
+		if o := t.segments[i]; o != s && o.complete {
+			t.bytes -= int64(o.dropData())
+		}
 	}
 }
 
@@ -215,9 +234,12 @@ func (t *Track) evict(span time.Duration, keep int) {
 		return
 	}
 	for _, s := range t.segments[:cut] {
-		t.bytes -= int64(cap(s.data))
+		t.bytes -= int64(s.ram())
 	}
 	t.segments = append(t.segments[:0:0], t.segments[cut:]...)
+	if t.spool != nil {
+		t.spool.release(t.segments[0].base)
+	}
 	oldest := t.segments[0].Init
 	for len(t.inits) > 1 && t.inits[0] != oldest {
 		t.inits = t.inits[1:]
