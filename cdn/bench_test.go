@@ -1,10 +1,11 @@
 package cdn
 
 import (
-	"context"
+	"bufio"
 	"fmt"
+	"net"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/livetree/livetree/bench/arrival"
 	"github.com/livetree/livetree/packager"
+	"github.com/livetree/livetree/packager/feed"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -59,74 +62,210 @@ func (s *synth) append() {
 }
 
 // BenchmarkHopLatency measures the time from a part's append at the origin
-// to its arrival at a viewer of a tier-2 edge (origin → A → B → viewer),
-// with other viewers of B waiting for the same part.
+// to its arrival at the viewers of a tier-2 edge (origin → A → B →
+// viewers). Each round, every viewer asks B for the next part, which
+// blocks; once all wait, the part is appended at the origin. One op is one
+// round.
+//
+// "arrive" figures are when the part's last byte reached a socket, from
+// the kernel's receive timestamp (package bench/arrival); "read" when the
+// client had read it. total is append → viewer arrival, perhop half of it
+// (two relaying hops). The hops apart come from two observer feeds, one
+// at the origin and one at A, which arrive next to A's and B's own
+// upstream feeds: o→A is append → arrival from the origin, A→B arrival
+// from A less arrival from the origin, B→viewer viewer arrival less
+// arrival from A. The observers make the origin and A write two feeds
+// rather than one.
 func BenchmarkHopLatency(b *testing.B) {
-	for _, viewers := range []int{1, 100, 500} {
-		b.Run(fmt.Sprintf("viewers=%d", viewers), func(b *testing.B) {
-			syn := newSynth("b", 8<<10)
-			streams := window.NewStreams()
-			streams.Add(syn.st)
-			o := serveOrigin(b, streams)
-			_, aURL := startEdge(b, benchConfig("A", o.url))
-			edgeB, bURL := startEdge(b, benchConfig("B", aURL))
-			syn.append()
-			if _, st, err := fetch(bURL + "/live/b/video.m3u8"); err != nil || st != http.StatusOK {
-				b.Fatalf("warm up: %d %v", st, err)
-			}
-			client := &fasthttp.HostClient{Addr: strings.TrimPrefix(bURL, "http://"), MaxConns: viewers + 8,
-				ReadTimeout: 10 * time.Second}
-			blocked := &edgeB.delivery.Stats().Blocked
+	keep, err := arrival.Keep(time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer keep.Close()
+	for _, viewers := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("viewers=%d", viewers), func(b *testing.B) { benchHopLatency(b, viewers) })
+	}
+}
 
-			// Background viewers follow the parts as they appear.
-			ctx, cancel := context.WithCancel(context.Background())
-			var wg sync.WaitGroup
-			start := syn.k
-			for i := 1; i < viewers; i++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-					defer fasthttp.ReleaseRequest(req)
-					defer fasthttp.ReleaseResponse(resp)
-					for k := start; ctx.Err() == nil; k++ {
-						req.SetRequestURI(bURL + "/live/b/" + syn.name(k))
-						if err := client.Do(req, resp); err != nil || resp.StatusCode() != http.StatusOK {
-							return
+func benchHopLatency(b *testing.B, viewers int) {
+	syn := newSynth("b", 8<<10)
+	streams := window.NewStreams()
+	streams.Add(syn.st)
+	o := serveOrigin(b, streams)
+	_, aURL := startEdge(b, benchConfig("A", o.url))
+	edgeB, bURL := startEdge(b, benchConfig("B", aURL))
+	syn.append()
+	if _, st, err := fetch(bURL + "/live/b/video.m3u8"); err != nil || st != http.StatusOK {
+		b.Fatalf("warm up: %d %v", st, err)
+	}
+	fromOrigin := observeFeed(b, o.url, "b")
+	fromA := observeFeed(b, aURL, "b")
+
+	set, err := arrival.NewSet(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer set.Close()
+	for range viewers {
+		if _, err := set.Dial(strings.TrimPrefix(bURL, "http://")); err != nil {
+			b.Fatal(err)
+		}
+	}
+	resps := make([]arrival.Response, viewers)
+	blocked := &edgeB.delivery.Stats().Blocked
+
+	var total, totalRead, hop1, hop2, hop3 []time.Duration
+	net0, _ := arrival.ReadNetStats()
+	b.SetBytes(int64(len(syn.data) * viewers))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		req := []byte("GET /live/b/" + syn.name(syn.k) + " HTTP/1.1\r\nHost: x\r\n\r\n")
+		for id := range resps {
+			resps[id].Reset()
+			if err := set.Write(id, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for blocked.Load() < int64(viewers) {
+			time.Sleep(50 * time.Microsecond)
+		}
+		t0 := time.Now()
+		syn.append()
+		left := viewers
+		for left > 0 {
+			err := set.Poll(time.Now().Add(10*time.Second), func(id int, data []byte, at arrival.Stamp, err error) {
+				if err == nil {
+					var done bool
+					done, _, err = resps[id].Feed(data, at)
+					if done {
+						left--
+						if resps[id].Status != http.StatusOK || resps[id].BodyLen != int64(len(syn.data)) {
+							err = fmt.Errorf("status %d, %d bytes", resps[id].Status, resps[id].BodyLen)
 						}
 					}
-				}()
-			}
-
-			lat := make([]time.Duration, 0, b.N)
-			got := make(chan time.Time, 1)
-			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			b.SetBytes(int64(len(syn.data)))
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				req.SetRequestURI(bURL + "/live/b/" + syn.name(syn.k))
-				go func() {
-					if err := client.Do(req, resp); err != nil || resp.StatusCode() != http.StatusOK {
-						b.Errorf("part: %d %v", resp.StatusCode(), err)
-					}
-					got <- time.Now()
-				}()
-				for blocked.Load() < int64(viewers) {
-					time.Sleep(50 * time.Microsecond)
 				}
-				t0 := time.Now()
-				syn.append()
-				lat = append(lat, (<-got).Sub(t0))
+				if err != nil {
+					b.Fatalf("viewer %d: %v", id, err)
+				}
+			})
+			if err != nil {
+				b.Fatalf("viewers: %v (%d left)", err, left)
 			}
-			b.StopTimer()
-			cancel()
-			syn.append() // wake the background viewers, which then stop
-			wg.Wait()
-			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
-		})
+		}
+		tO, tA := fromOrigin.next(b), fromA.next(b)
+		hop1 = append(hop1, tO.Sub(t0))
+		hop2 = append(hop2, tA.Sub(tO))
+		for _, r := range resps {
+			total = append(total, r.Last.Last.Sub(t0))
+			totalRead = append(totalRead, r.Last.Read.Sub(t0))
+			hop3 = append(hop3, r.Last.Last.Sub(tA))
+		}
 	}
+	b.StopTimer()
+	if net1, err := arrival.ReadNetStats(); err == nil {
+		d := net1.Sub(net0)
+		b.ReportMetric(float64(d.BacklogDrops)/float64(b.N), "drops/op")
+		b.ReportMetric(float64(d.RetransSegs)/float64(b.N), "retrans/op")
+	}
+	perHop := make([]time.Duration, len(total))
+	for i, d := range total {
+		perHop[i] = d / 2
+	}
+	quantiles(b, "total-arrive", total)
+	quantiles(b, "total-read", totalRead)
+	quantiles(b, "perhop-arrive", perHop)
+	quantiles(b, "o→A", hop1)
+	quantiles(b, "A→B", hop2)
+	quantiles(b, "B→viewer", hop3)
+}
+
+// quantiles reports the p50 and p99 of ds in microseconds.
+func quantiles(b *testing.B, name string, ds []time.Duration) {
+	if len(ds) == 0 {
+		return
+	}
+	slices.Sort(ds)
+	q := func(p float64) float64 { return float64(ds[int(p*float64(len(ds)-1))]) / float64(time.Microsecond) }
+	b.ReportMetric(q(0.50), "p50-"+name+"-µs")
+	b.ReportMetric(q(0.99), "p99-"+name+"-µs")
+}
+
+// feedObserver follows a server's feed of one stream, as a child edge
+// would, and tells when each live chunk frame arrived at its socket.
+type feedObserver struct {
+	stamps chan time.Time
+}
+
+// observeFeed starts an observer of stream at base and returns once the
+// feed is live. It stops when the benchmark ends.
+func observeFeed(b *testing.B, base, stream string) *feedObserver {
+	addr := strings.TrimPrefix(base, "http://")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ac, err := arrival.NewConn(c.(*net.TCPConn))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := "GET " + FeedPath + stream + " HTTP/1.1\r\nHost: " + addr + "\r\n" + hopHeader + ": observer\r\n\r\n"
+	if _, err := ac.Write([]byte(req)); err != nil {
+		b.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(ac), nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("observer feed at %s: %v %v", base, resp, err)
+	}
+	ob := &feedObserver{stamps: make(chan time.Time, 1<<16)}
+	live := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r := feed.NewReader(resp.Body)
+		isLive := false
+		r.OnFrame(func(t feed.FrameType) {
+			switch {
+			case t == feed.FrameLive && !isLive:
+				isLive = true
+				close(live)
+			case t == feed.FrameChunk && isLive:
+				// The read that completed the frame holds its last byte.
+				ob.stamps <- ac.Stamp().Last
+			}
+		})
+		cfg, err := r.Header()
+		if err != nil {
+			return
+		}
+		_ = r.Apply(window.NewStream(stream, cfg))
+	}()
+	b.Cleanup(func() {
+		ac.Close()
+		<-done
+	})
+	select {
+	case <-live:
+	case <-done:
+		b.Fatalf("observer feed at %s ended", base)
+	case <-time.After(5 * time.Second):
+		b.Fatalf("observer feed at %s: not live after 5 s", base)
+	}
+	return ob
+}
+
+// next returns when the next live chunk arrived.
+func (ob *feedObserver) next(b *testing.B) time.Time {
+	select {
+	case t := <-ob.stamps:
+		if t.IsZero() {
+			b.Fatal("observer: a chunk without a receive timestamp")
+		}
+		return t
+	case <-time.After(5 * time.Second):
+		b.Fatal("observer: no chunk for 5 s")
+	}
+	return time.Time{}
 }
 
 // BenchmarkFanout measures one edge serving complete parts from RAM to N

@@ -2,23 +2,15 @@ package delivery
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"runtime"
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/livetree/livetree/packager/hls"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -103,191 +95,6 @@ func percentiles(b *testing.B, ds []time.Duration, unit string) {
 	b.ReportMetric(p(0.50), "p50-"+unit)
 	b.ReportMetric(p(0.99), "p99-"+unit)
 	b.ReportMetric(float64(ds[len(ds)-1].Microseconds()), "max-"+unit)
-}
-
-// BenchmarkBlockedWaiters holds 10,000 blocking playlist requests, each on
-// its own loopback connection, then appends the chunk that completes the
-// part they wait for. One op is one such round; wake latency runs from that
-// append to each response fully read by its client. The clients run in a
-// child process (see TestWaiterClients), so that they have a scheduler and
-// a file limit of their own and the server's memory is measured alone:
-// B/conn is an idle kept-alive connection, B/waiter what blocking a request
-// on it adds.
-func BenchmarkBlockedWaiters(b *testing.B) {
-	n := min(10000, raiseFileLimit()-512)
-	f := newFixture(b, Config{MaxBlock: func(time.Duration) time.Duration { return time.Minute }})
-	p := newReplayer(b, "w")
-	f.streams.Add(p.st)
-	p.playUntil(b, func(c recChunk) bool { return c.meta.MSN == 2 })
-	tr, _ := p.st.Track(1, false)
-
-	inuse := func() float64 {
-		var m runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&m)
-		return float64(m.HeapInuse + m.StackInuse)
-	}
-	start := inuse()
-	cl := startWaiterClients(b, f.addr, n)
-	// Let the server take every connection in before measuring.
-	time.Sleep(200 * time.Millisecond)
-	connected := inuse()
-
-	var lat []time.Duration
-	var perWaiter float64
-	b.ResetTimer()
-	for it := 0; it < b.N; it++ {
-		last, _ := tr.Last()
-		parts := last.Parts()
-		msn, part := last.MSN, len(parts)-1
-		if parts[part].Complete {
-			part++
-		}
-		cl.round(fmt.Sprintf("/live/w/video.m3u8?_HLS_msn=%d&_HLS_part=%d", msn, part))
-		waitFor(b, 30*time.Second, "every request to block", func() bool { return f.h.Stats().Blocked.Load() == int64(n) })
-		if it == 0 {
-			b.StopTimer()
-			perWaiter = (inuse() - connected) / float64(n)
-			b.StartTimer()
-		}
-		at := p.playUntil(b, func(recChunk) bool {
-			ready, _ := hls.Check(tr, false, hls.Request{MSN: int64(msn), Part: int64(part)})
-			return ready
-		})
-		for _, t := range cl.wait(b) {
-			lat = append(lat, t.Sub(at))
-		}
-	}
-	b.StopTimer()
-	percentiles(b, lat, "µs")
-	b.ReportMetric(float64(n), "waiters")
-	b.ReportMetric((connected-start)/float64(n), "B/conn")
-	b.ReportMetric(perWaiter, "B/waiter")
-}
-
-// waiterClients drives the child process of BenchmarkBlockedWaiters.
-type waiterClients struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Reader
-}
-
-// startWaiterClients starts a child process that holds n connections to
-// addr and waits for rounds.
-func startWaiterClients(b *testing.B, addr string, n int) *waiterClients {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestWaiterClients$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), "LIVETREE_WAITER_CLIENTS="+addr+" "+strconv.Itoa(n))
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	cl := &waiterClients{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}
-	b.Cleanup(func() {
-		in.Close()
-		_ = cmd.Wait()
-	})
-	if line := cl.line(b); line != "ready" {
-		b.Fatalf("waiter clients: %s", line)
-	}
-	return cl
-}
-
-func (cl *waiterClients) line(b *testing.B) string {
-	s, err := cl.out.ReadString('\n')
-	if err != nil {
-		b.Fatalf("waiter clients: %v", err)
-	}
-	return strings.TrimSpace(s)
-}
-
-// round has every client request path.
-func (cl *waiterClients) round(path string) {
-	fmt.Fprintln(cl.in, path)
-}
-
-// wait returns when each client read its response.
-func (cl *waiterClients) wait(b *testing.B) []time.Time {
-	fields := strings.Fields(cl.line(b))
-	if len(fields) == 0 || fields[0] != "done" {
-		b.Fatalf("waiter clients: %v", fields)
-	}
-	var out []time.Time
-	for _, f := range fields[1:] {
-		ns, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			b.Fatalf("waiter clients: %q", f)
-		}
-		out = append(out, time.Unix(0, ns))
-	}
-	return out
-}
-
-// TestWaiterClients is the child process of BenchmarkBlockedWaiters; it
-// does nothing in a normal test run. It holds n connections, and for each
-// request path read from stdin sends one request on every connection, then
-// prints when each response was fully read.
-func TestWaiterClients(t *testing.T) {
-	spec := os.Getenv("LIVETREE_WAITER_CLIENTS")
-	if spec == "" {
-		return
-	}
-	addr, count, _ := strings.Cut(spec, " ")
-	n, _ := strconv.Atoi(count)
-	raiseFileLimit()
-	conns := make([]net.Conn, n)
-	readers := make([]*bufio.Reader, n)
-	for i := range conns {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			fmt.Printf("dial %d: %v\n", i, err)
-			return
-		}
-		conns[i], readers[i] = c, bufio.NewReaderSize(c, 4096)
-	}
-	fmt.Println("ready")
-	in := bufio.NewScanner(os.Stdin)
-	for in.Scan() {
-		req := []byte("GET " + in.Text() + " HTTP/1.1\r\nHost: x\r\n\r\n")
-		got := make([]int64, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := conns[i].Write(req); err != nil {
-					return
-				}
-				resp, err := http.ReadResponse(readers[i], nil)
-				if err != nil {
-					return
-				}
-				_, err = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if err == nil && resp.StatusCode == http.StatusOK {
-					got[i] = time.Now().UnixNano()
-				}
-			}()
-		}
-		wg.Wait()
-		var line bytes.Buffer
-		line.WriteString("done")
-		for _, ns := range got {
-			if ns == 0 {
-				fmt.Println("failed: a waiter got no 200")
-				return
-			}
-			line.WriteString(" " + strconv.FormatInt(ns, 10))
-		}
-		fmt.Println(line.String())
-	}
 }
 
 // BenchmarkServePart serves a complete 60 KB part from RAM to parallel
