@@ -13,20 +13,53 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
 
-// Process is a peer server started by this package.
+// Process is a server or load generator started by this package.
 type Process struct {
-	Addr string // host:port it listens on
+	Addr string // host:port it listens on; empty for a client
 	cmd  *exec.Cmd
+	out  *logBuffer
+	// stop is the signal Stop sends first: SIGTERM unless the program
+	// takes SIGTERM as a slow drain, as livetree's edge does.
+	stop os.Signal
 }
 
-// Stop ends the process.
+// logBuffer keeps what a process writes on stdout and stderr.
+type logBuffer struct {
+	mu  sync.Mutex // guards buf
+	buf strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// Pid returns the process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Output returns what the process has written so far on stdout and stderr.
+func (p *Process) Output() string { return p.out.String() }
+
+// Stop ends the process: its stop signal, then SIGKILL after 5 s.
 func (p *Process) Stop() {
 	if p.cmd.Process != nil {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		sig := p.stop
+		if sig == nil {
+			sig = syscall.SIGTERM
+		}
+		_ = p.cmd.Process.Signal(sig)
 		done := make(chan struct{})
 		go func() { _ = p.cmd.Wait(); close(done) }()
 		select {
@@ -77,7 +110,7 @@ http {
   client_body_temp_path %[2]s/body; proxy_temp_path %[2]s/proxy;
   fastcgi_temp_path %[2]s/fastcgi; uwsgi_temp_path %[2]s/uwsgi; scgi_temp_path %[2]s/scgi;
   types { video/mp4 m4s mp4; }
-  server { listen %[3]s; root %[4]s; }
+  server { listen %[3]s backlog=4096; root %[4]s; }
 }
 `, workers, dir, addr, root)
 	path := filepath.Join(dir, "nginx.conf")
@@ -108,18 +141,20 @@ sub vcl_backend_response { set beresp.do_stream = true; }
 	if err := os.WriteFile(path, []byte(vcl), 0o644); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "-F", "-a", addr, "-f", path, "-s", fmt.Sprintf("malloc,%dm", mallocMB),
-		"-n", filepath.Join(dir, "varnish"), "-p", "thread_pool_min=50")
+	// No jail: the unprivileged user a jail switches to could not read
+	// the VCL in a private temporary folder.
+	cmd := exec.Command(bin, "-F", "-j", "none", "-a", addr, "-f", path, "-s", fmt.Sprintf("malloc,%dm", mallocMB),
+		"-n", filepath.Join(dir, "varnish"), "-p", "thread_pool_min=50", "-p", "listen_depth=4096")
 	return start(cmd, addr)
 }
 
+// start runs cmd and waits until something listens on addr.
 func start(cmd *exec.Cmd, addr string) (*Process, error) {
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	p, err := launch(cmd)
+	if err != nil {
 		return nil, err
 	}
-	p := &Process{Addr: addr, cmd: cmd}
+	p.Addr = addr
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
@@ -129,7 +164,17 @@ func start(cmd *exec.Cmd, addr string) (*Process, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	p.Stop()
-	return nil, fmt.Errorf("peers: %s did not listen on %s: %s", cmd.Path, addr, out.String())
+	return nil, fmt.Errorf("peers: %s did not listen on %s: %s", cmd.Path, addr, p.Output())
+}
+
+// launch runs cmd, keeping its output.
+func launch(cmd *exec.Cmd) (*Process, error) {
+	out := &logBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return &Process{cmd: cmd, out: out}, nil
 }
 
 // WrkResult is what one wrk run measured.
