@@ -215,9 +215,9 @@ func (e *Edge) refusing() bool { return e.draining.Load() || e.usherDrain.Load()
 // lock because another request may have started the pull between the read
 // lock's miss and the write lock, and a second pull would be a second
 // upstream connection.
-func (e *Edge) acquire(ctx context.Context, name string) (*pull, error) {
+func (e *Edge) acquire(ctx context.Context, name []byte) (*pull, error) {
 	e.mu.RLock()
-	p := e.pulls[name]
+	p := e.pulls[string(name)] // a lookup by a converted key allocates nothing
 	if p != nil {
 		// Touch under the lock, so the janitor either sees this use or
 		// has already dropped the pull from the map.
@@ -226,7 +226,7 @@ func (e *Edge) acquire(ctx context.Context, name string) (*pull, error) {
 	e.mu.RUnlock()
 	if p == nil {
 		var err error
-		if p, err = e.start(name); err != nil {
+		if p, err = e.start(string(name)); err != nil {
 			return nil, err
 		}
 	}
@@ -304,7 +304,7 @@ func (e *Edge) acquireFeed(ctx context.Context, name string) (Lease, error) {
 	if e.refusing() {
 		return Lease{}, ErrDraining
 	}
-	p, err := e.acquire(ctx, name)
+	p, err := e.acquire(ctx, []byte(name))
 	if err != nil {
 		return Lease{}, err
 	}

@@ -57,7 +57,7 @@ func (e *Edge) serveLive(ctx *fasthttp.RequestCtx, rest []byte) {
 		e.fail(ctx, ErrDraining)
 		return
 	}
-	if _, err := e.acquire(ctx, string(name)); err != nil {
+	if _, err := e.acquire(ctx, name); err != nil {
 		e.fail(ctx, err)
 		return
 	}

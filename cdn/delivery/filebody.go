@@ -9,9 +9,9 @@ import (
 	"github.com/livetree/livetree/packager/window"
 )
 
-// minFileSend is the smallest object sent from the window's file rather
-// than from memory: below it, one write of a copy costs less than the
-// extra system call.
+// minFileSend is the smallest object sent from the window's file when it
+// is also in memory: below it, one write of a copy costs less than the
+// extra system calls.
 const minFileSend = 16 << 10
 
 // fileBody sends a byte range of a complete segment from the window's file
@@ -87,7 +87,14 @@ func (h *Handler) sendSpan(ctx *fasthttp.RequestCtx, seg *window.Segment, off, n
 		ctx.SetStatusCode(fasthttp.StatusPartialContent)
 		off, n = off+from, to-from
 	}
-	if rc := fileConn(ctx, seg, n); rc != nil {
+	// A small object still in memory costs less to copy than to send from
+	// the file; any other goes from the file when it can, so that bytes no
+	// longer in memory are not read back into a buffer first.
+	if data, ok := seg.BytesInMemory(off); ok && len(data) >= n && (n < minFileSend || !canSendFile) {
+		h.sendBytes(ctx, data[:n], ct)
+		return nil
+	}
+	if rc := fileConn(ctx, seg); rc != nil {
 		hdr.SetContentTypeBytes(ct)
 		hdr.SetCanonical(hdrAcceptRanges, valBytes)
 		hdr.SetCanonical(hdrCacheControl, cacheImmutable)
@@ -104,10 +111,10 @@ func (h *Handler) sendSpan(ctx *fasthttp.RequestCtx, seg *window.Segment, off, n
 	return nil
 }
 
-// fileConn returns the connection to send n bytes of seg on with sendfile,
-// or nil when they are better sent from memory.
-func fileConn(ctx *fasthttp.RequestCtx, seg *window.Segment, n int) syscall.RawConn {
-	if n < minFileSend || ctx.IsHead() || !canSendFile {
+// fileConn returns the connection to send bytes of seg on with sendfile,
+// or nil when it cannot be used.
+func fileConn(ctx *fasthttp.RequestCtx, seg *window.Segment) syscall.RawConn {
+	if ctx.IsHead() || !canSendFile {
 		return nil
 	}
 	if seg.WithFile(0, func(int, int64) error { return nil }) != nil {

@@ -185,6 +185,18 @@ func (s *Segment) Bytes(from int) ([]byte, bool) {
 	return b, complete
 }
 
+// BytesInMemory returns the segment's bytes from offset from on when it
+// still holds them in memory (it is open, or the newest complete one).
+func (s *Segment) BytesInMemory(from int) ([]byte, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.data == nil && s.size > 0 {
+		return nil, false
+	}
+	from = min(max(from, 0), s.size)
+	return s.data[from:s.size:s.size], true
+}
+
 // WithFile calls send with a file descriptor holding the segment's bytes
 // and the file offset of the segment's byte from, for a zero-copy send.
 // The bytes stay in place until send returns, so send must not block. It
