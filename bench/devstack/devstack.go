@@ -10,12 +10,14 @@
 package devstack
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/livetree/livetree/bench/push"
 	"github.com/livetree/livetree/cdn"
 	"github.com/livetree/livetree/ingest"
+	"github.com/livetree/livetree/packager"
 	"github.com/livetree/livetree/usher"
 )
 
@@ -127,6 +130,7 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Stack, error) 
 		if err != nil {
 			return fail(fmt.Errorf("devstack: sample: %w", err))
 		}
+		media = inDecodeOrder(media)
 		target := st.RTMPURL + "/" + cfg.Stream
 		st.run(func() error { return broadcast(ctx, target, media, log) })
 	}
@@ -214,6 +218,20 @@ func broadcast(ctx context.Context, url string, m *push.Media, log zerolog.Logge
 		}
 	}
 	return nil
+}
+
+// inDecodeOrder returns m with its frames sorted by decode time across
+// tracks, so that the broadcaster sends every frame when it is due, as a
+// live encoder does. In file order an MPEG-TS muxer holds audio back and
+// interleaves it in bursts a quarter of a second apart; replayed that way,
+// audio parts complete in bursts too, a few milliseconds apart, and hls.js
+// (1.7.4) then skips the last audio part of a segment now and then and
+// stalls on the hole.
+func inDecodeOrder(m *push.Media) *push.Media {
+	out := *m
+	out.Frames = slices.Clone(m.Frames)
+	slices.SortStableFunc(out.Frames, func(a, b packager.Frame) int { return cmp.Compare(a.DTS, b.DTS) })
+	return &out
 }
 
 func (st *Stack) run(f func() error) {

@@ -30,8 +30,11 @@ func (v *segView) name(t window.ObjectKind, part int) window.ObjectName {
 }
 
 // renderMedia renders tr's media playlist with no Query; disc gives the
-// discontinuity sequence number of a window whose first segment is given.
-func renderMedia(st *window.Stream, tr *window.Track, ended bool, req Request, disc func([]*window.Segment) uint64) template {
+// discontinuity sequence number of a window whose first segment is given,
+// and lead how long after its decode time a segment's first sample is
+// presented.
+func renderMedia(st *window.Stream, tr *window.Track, ended bool, req Request,
+	disc func([]*window.Segment) uint64, lead func(*window.Segment) time.Duration) template {
 	cfg := st.Config()
 	segs := tr.Segments()
 	views := make([]segView, len(segs))
@@ -110,7 +113,7 @@ func renderMedia(st *window.Stream, tr *window.Track, ended bool, req Request, d
 		t.byte('\n')
 	}
 
-	dates := programDates(views)
+	dates := programDates(views, lead)
 	var init *window.Init
 	for i := skipped; i < len(views); i++ {
 		v := &views[i]
@@ -156,16 +159,17 @@ func renderMedia(st *window.Stream, tr *window.Track, ended bool, req Request, d
 
 // programDates dates each segment by counting back its run's durations
 // from the run's newest segment, a run being the segments between two
-// discontinuities. A segment's own wall clock may be off: the ingest's
+// discontinuities. The newest segment's date is the presentation of its
+// first sample: its wall clock plus lead (see present.go). A segment's own wall clock may be off: the ingest's
 // clock mapping improves as frames arrive, and the first seconds of a
 // stream often come in a burst. Counting back keeps every date consistent
 // with the EXTINF durations, as players that align renditions by date need,
 // and uses the best mapping there is.
-func programDates(views []segView) []time.Time {
+func programDates(views []segView, lead func(*window.Segment) time.Duration) []time.Time {
 	dates := make([]time.Time, len(views))
 	for i := len(views) - 1; i >= 0; i-- {
 		if i == len(views)-1 || views[i+1].seg.Discontinuity {
-			dates[i] = views[i].seg.Wallclock
+			dates[i] = views[i].seg.Wallclock.Add(lead(views[i].seg))
 		} else {
 			dates[i] = dates[i+1].Add(-views[i].dur())
 		}

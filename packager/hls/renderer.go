@@ -49,7 +49,7 @@ func (r *Renderer) Media(st *window.Stream, tr *window.Track, req Request) []byt
 	e.once.Do(func() {
 		e.tpl = renderMedia(st, tr, st.Ended(), req, func(segs []*window.Segment) uint64 {
 			return sc.discSeq(tr.ID(), segs)
-		})
+		}, sc.leads.of)
 	})
 	return e.body(req.Query)
 }
@@ -101,6 +101,7 @@ type streamCache struct {
 	sig     signature  // the state they show
 	entries map[entryKey]*entry
 	disc    map[int]*discMemory // by track ID
+	leads   leads               // presentation leads, by init
 }
 
 type entryKey struct {

@@ -173,7 +173,7 @@ func BenchmarkMediaPlaylist(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(size))
 		for b.Loop() {
-			renderMedia(st, tr, false, req, func([]*window.Segment) uint64 { return 0 })
+			renderMedia(st, tr, false, req, func([]*window.Segment) uint64 { return 0 }, new(leads).of)
 		}
 	})
 	b.Run("cached", func(b *testing.B) {
@@ -197,7 +197,7 @@ func BenchmarkMediaPlaylist(b *testing.B) {
 		}
 	})
 	b.Run("splice-query", func(b *testing.B) {
-		tpl := renderMedia(st, tr, false, req, func([]*window.Segment) uint64 { return 0 })
+		tpl := renderMedia(st, tr, false, req, func([]*window.Segment) uint64 { return 0 }, new(leads).of)
 		b.ReportAllocs()
 		b.SetBytes(int64(size))
 		for b.Loop() {
