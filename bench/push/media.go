@@ -11,9 +11,11 @@ package push
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
@@ -143,6 +145,18 @@ func (m *Media) normalise() {
 	if m.Duration == 0 {
 		m.Duration = last[packager.Audio] + step[packager.Audio]
 	}
+}
+
+// InDecodeOrder returns the media with its frames sorted by decode time
+// across tracks, so a publisher sends every frame when it is due, as a
+// live encoder does. In file order an MPEG-TS muxer holds audio back and
+// interleaves it in bursts a quarter of a second apart, which replayed
+// makes audio parts complete in clumps. The frames share their payloads.
+func (m *Media) InDecodeOrder() *Media {
+	out := *m
+	out.Frames = slices.Clone(m.Frames)
+	slices.SortStableFunc(out.Frames, func(a, b packager.Frame) int { return cmp.Compare(a.DTS, b.DTS) })
+	return &out
 }
 
 // Stamped returns the frames, in file order, with Received set as if a

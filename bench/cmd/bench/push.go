@@ -68,7 +68,7 @@ func pushMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "bench push: %v\n", err)
 		return exitUsage
 	}
-	cfg.Media = m
+	cfg.Media = m.InDecodeOrder()
 	r, err := push.NewRunner(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench push: %v\n", err)
