@@ -31,19 +31,36 @@ type body struct {
 	stall    time.Duration
 	deadline time.Time
 
+	// changed is the stream's change channel taken before the last look at
+	// the object: until it closes, there is nothing new to look at. ended
+	// records that the last look sent the object's last bytes.
+	changed <-chan struct{}
+	ended   bool
+
 	pending []byte // bytes next returned but not yet read, for Read
+	// timer fires at timerAt, no later than deadline; zero when disarmed.
+	// Progress moves deadline without touching the timer, which, firing
+	// early, is armed again for the rest.
 	timer   *time.Timer
+	timerAt time.Time
 }
 
 // SupportsBodyWriteTo lets fasthttp call WriteTo instead of Read.
 func (b *body) SupportsBodyWriteTo() bool { return true }
 
-// WriteTo writes the object to w as its bytes come, each write under a
-// deadline of its own.
+// WriteTo writes the object to w as its bytes come, each write that must
+// wait for the client under a deadline of its own.
 func (b *body) WriteTo(w io.Writer) (int64, error) {
 	b.h.stats.Streaming.Add(1)
 	defer b.h.stats.Streaming.Add(-1)
 	defer b.stopTimer()
+	if b.cw != nil {
+		// The chunk writer sets a deadline only while a write waits, so
+		// none may be left to expire while the body waits for media; the
+		// final chunk, which fasthttp writes, gets one again.
+		_ = b.conn.SetWriteDeadline(time.Time{})
+		defer func() { _ = b.conn.SetWriteDeadline(time.Now().Add(b.h.cfg.WriteTimeout)) }()
+	}
 	var n int64
 	for {
 		data, err := b.next()
@@ -51,11 +68,11 @@ func (b *body) WriteTo(w io.Writer) (int64, error) {
 			return n, nil
 		}
 		if err == nil {
-			_ = b.conn.SetWriteDeadline(time.Now().Add(b.h.cfg.WriteTimeout))
 			var m int
 			if b.cw != nil {
-				m, err = b.cw.write(data)
+				m, err = b.cw.write(data, b.h.cfg.WriteTimeout)
 			} else {
+				_ = b.conn.SetWriteDeadline(time.Now().Add(b.h.cfg.WriteTimeout))
 				m, err = w.Write(data)
 			}
 			n += int64(m)
@@ -95,7 +112,22 @@ func (b *body) Close() error {
 // end. The slice is the segment's own memory: it never changes.
 func (b *body) next() ([]byte, error) {
 	for {
-		changed := b.st.Changed()
+		if b.ended {
+			return nil, io.EOF
+		}
+		if b.changed != nil {
+			// Nothing new since the last look unless the stream changed:
+			// a body woken with its peers skips a look that would find
+			// nothing, and the locks it takes.
+			select {
+			case <-b.changed:
+			default:
+				if err := b.wait(b.changed); err != nil {
+					return nil, err
+				}
+			}
+		}
+		b.changed = b.st.Changed()
 		data, complete := b.seg.Bytes(b.off)
 		done := complete
 		if b.part >= 0 {
@@ -108,7 +140,8 @@ func (b *body) next() ([]byte, error) {
 				data = data[:end-b.off]
 			}
 			// data was read before the part, so it may end short of a part
-			// that completed in between; the next round sends the rest.
+			// that completed in between; the change that completed it
+			// sends the next look for the rest.
 			done = p.Complete && b.off+len(data) == end
 		}
 		if b.end >= 0 {
@@ -121,16 +154,11 @@ func (b *body) next() ([]byte, error) {
 				return nil, fmt.Errorf("%w: segment %d ended at byte %d", ErrRangePastEnd, b.seg.MSN, b.off+len(data))
 			}
 		}
+		b.ended = done
 		if len(data) > 0 {
 			b.off += len(data)
 			b.deadline = time.Time{}
 			return data, nil
-		}
-		if done {
-			return nil, io.EOF
-		}
-		if err := b.wait(changed); err != nil {
-			return nil, err
 		}
 	}
 }
@@ -143,29 +171,34 @@ func (b *body) wait(changed <-chan struct{}) error {
 	if b.deadline.IsZero() {
 		b.deadline = now.Add(b.stall)
 	}
-	left := b.deadline.Sub(now)
-	if left <= 0 {
-		return fmt.Errorf("%w: segment %d at byte %d for %v", ErrStalled, b.seg.MSN, b.off, b.stall)
-	}
-	if b.timer == nil {
-		b.timer = time.NewTimer(left)
-	} else {
-		b.timer.Reset(left)
-	}
-	select {
-	case <-changed:
-		b.timer.Stop()
-		return nil
-	case <-b.timer.C:
-		return fmt.Errorf("%w: segment %d at byte %d for %v", ErrStalled, b.seg.MSN, b.off, b.stall)
-	case <-b.h.waits.done:
-		b.timer.Stop()
-		return ErrClosed
+	for {
+		left := b.deadline.Sub(now)
+		if left <= 0 {
+			return fmt.Errorf("%w: segment %d at byte %d for %v", ErrStalled, b.seg.MSN, b.off, b.stall)
+		}
+		switch {
+		case b.timer == nil:
+			b.timer = time.NewTimer(left)
+			b.timerAt = b.deadline
+		case b.timerAt.IsZero():
+			b.timer.Reset(left)
+			b.timerAt = b.deadline
+		}
+		select {
+		case <-changed:
+			return nil
+		case <-b.timer.C:
+			b.timerAt = time.Time{}
+			now = time.Now()
+		case <-b.h.waits.done:
+			return ErrClosed
+		}
 	}
 }
 
 func (b *body) stopTimer() {
 	if b.timer != nil {
 		b.timer.Stop()
+		b.timerAt = time.Time{}
 	}
 }

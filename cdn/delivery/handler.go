@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"errors"
+	"hash/maphash"
 	"strconv"
 	"time"
 
@@ -22,32 +23,47 @@ type Handler struct {
 	hls   *hls.Renderer
 	mpd   *dash.Renderer
 	waits *waiters
+	hang  *hangups // nil when the platform or the system cannot tell hang-ups
+	memos memos
 	stats Stats
 }
 
 // New returns a handler serving cfg.Streams.
 func New(cfg Config, log zerolog.Logger) *Handler {
 	cfg = cfg.withDefaults()
-	return &Handler{
+	h := &Handler{
 		cfg:   cfg,
 		log:   log.With().Str("component", "delivery").Logger(),
 		hop:   []byte(cfg.Hop),
 		hls:   hls.NewRenderer(),
 		mpd:   dash.NewRenderer(),
 		waits: newWaiters(),
+		memos: memos{seed: maphash.MakeSeed()},
 	}
+	hang, err := newHangups()
+	if err != nil {
+		// Waits still end, by their time limit; only a client that hangs
+		// up holds its waiter longer.
+		h.log.Warn().Err(err).Msg("hang-ups of waiting clients will go unnoticed")
+	}
+	h.hang = hang
+	return h
 }
 
 // Close answers every waiting request with 503, cuts the objects being
 // streamed, and waits for the handler's own goroutines. Requests that come
 // later and would wait are answered 503 at once.
-func (h *Handler) Close() { h.waits.close() }
+func (h *Handler) Close() {
+	h.waits.close()
+	h.hang.close()
+}
 
 // Forget drops what the handler's renderers remember of st, once the
 // stream is removed from the set it serves.
 func (h *Handler) Forget(st *window.Stream) {
 	h.hls.Forget(st)
 	h.mpd.Forget(st)
+	h.memos.forget(st)
 }
 
 // Serve answers one request: /live/{stream}/... and the clock; 404 for any

@@ -177,8 +177,9 @@ func (h *Handler) sendStream(ctx *fasthttp.RequestCtx, b *body, ct []byte, statu
 	hdr.SetContentTypeBytes(ct)
 	hdr.SetCanonical(hdrCacheControl, cacheImmutable)
 	ctx.SetStatusCode(status)
-	// The body moves the write deadline at each write; setting it through
-	// ctx makes fasthttp clear it once the response is done.
+	// This deadline covers the header; the body sets its own for each
+	// write that waits. Setting it through ctx makes fasthttp clear it
+	// once the response is done.
 	_ = ctx.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
 	ctx.Response.ImmediateHeaderFlush = true
 	ctx.Response.SetBodyStream(b, -1)

@@ -66,26 +66,28 @@ func (h *Handler) serveMedia(ctx *fasthttp.RequestCtx, st *window.Stream, kind s
 	if err != nil {
 		return err
 	}
+	s := h.memos.state(st)
 	hdr := &ctx.Response.Header
-	if req.MSN >= 0 && !st.Ended() {
+	if req.MSN >= 0 && !s.ended {
 		// A blocking response is the playlist as it stood when the named
 		// part appeared; a cache may give it to anyone asking for the same
 		// part a little later, as the spec allows.
-		setMaxAge(hdr, blockingMaxAge(st))
+		setMaxAge(hdr, blockingMaxAge(s.target))
 	} else {
 		hdr.SetCanonical(hdrCacheControl, cacheNoCache)
 	}
 	if waited > 0 {
 		setServerTiming(hdr, waited)
 	}
-	h.sendPlaylist(ctx, h.hls.Media(st, tr, req), typeM3U8, nil)
+	h.sendPlaylist(ctx, h.media(s, st, tr, req), typeM3U8, nil)
 	return nil
 }
 
 // blockingMaxAge is the cache lifetime of a blocking playlist response:
-// three target durations, at least one second.
-func blockingMaxAge(st *window.Stream) int {
-	return int(3 * targetDuration(st) / time.Second)
+// three target durations (target is the longest of the stream's), at
+// least one second.
+func blockingMaxAge(target time.Duration) int {
+	return int(3 * target / time.Second)
 }
 
 func (h *Handler) serveMPD(ctx *fasthttp.RequestCtx, st *window.Stream) error {

@@ -16,6 +16,8 @@ import (
 // client hangs up with ErrClientGone, and when the handler closes with
 // ErrClosed. It returns how long it waited.
 func (h *Handler) await(ctx *fasthttp.RequestCtx, st *window.Stream, c cond, check func() (bool, error), deadline time.Time) (time.Duration, error) {
+	// tested is the stream's version before the last test; see below.
+	tested := st.Version()
 	if ok, err := check(); ok || err != nil {
 		return 0, err
 	}
@@ -25,7 +27,7 @@ func (h *Handler) await(ctx *fasthttp.RequestCtx, st *window.Stream, c cond, che
 	}
 	h.stats.Blocked.Add(1)
 	defer h.stats.Blocked.Add(-1)
-	w := watch(ctx)
+	w := h.hang.watch(ctx.Conn())
 	defer w.stop()
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
@@ -35,11 +37,16 @@ func (h *Handler) await(ctx *fasthttp.RequestCtx, st *window.Stream, c cond, che
 			h.stats.Cancelled.Add(1)
 			return time.Since(start), ErrClosed
 		}
-		ok, err := check()
-		if ok || err != nil {
-			h.waits.leave(l, g, c)
-			h.stats.Woken.Add(1)
-			return time.Since(start), err
+		// A change the last test missed bumps the version after it was
+		// read; one that comes after this read is seen by the lot, which
+		// holds the request by now. So the test is repeated only when the
+		// version moved.
+		if st.Version() != tested {
+			if ok, err := check(); ok || err != nil {
+				h.waits.leave(l, g, c)
+				h.stats.Woken.Add(1)
+				return time.Since(start), err
+			}
 		}
 		var why error
 		select {
@@ -58,6 +65,7 @@ func (h *Handler) await(ctx *fasthttp.RequestCtx, st *window.Stream, c cond, che
 		if why != nil {
 			return time.Since(start), why
 		}
+		tested = st.Version()
 		if ok, err := check(); ok || err != nil {
 			h.stats.Woken.Add(1)
 			return time.Since(start), err
@@ -68,7 +76,7 @@ func (h *Handler) await(ctx *fasthttp.RequestCtx, st *window.Stream, c cond, che
 // maxBlock is how long a request may wait for a stream's media: a multiple
 // of the target duration its playlists advertise.
 func (h *Handler) maxBlock(st *window.Stream) time.Duration {
-	return h.cfg.MaxBlock(targetDuration(st))
+	return h.cfg.MaxBlock(h.memos.state(st).target)
 }
 
 // targetDuration is the longest EXT-X-TARGETDURATION of a stream's media

@@ -125,6 +125,13 @@ func (w *waiters) join(st *window.Stream, c cond) (*lot, *group) {
 
 // leave removes a request from its group.
 func (w *waiters) leave(l *lot, g *group, c cond) {
+	select {
+	case <-g.ready:
+		// run released the group and took it out of the lot already; its
+		// count no longer matters.
+		return
+	default:
+	}
 	l.mu.Lock()
 	g.n--
 	if g.n == 0 && l.groups[c] == g {
