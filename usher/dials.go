@@ -27,6 +27,8 @@ const (
 	dialHorizon        = "horizon"
 	dialShrinkMargin   = "shrink_margin"
 	dialUnknownLatency = "unknown_latency_ms"
+	dialSteerOverflow  = "steer_overflow"
+	dialSteerReserve   = "steer_reserve"
 	dialCostPrefix     = "cost:"
 )
 
@@ -73,6 +75,15 @@ func applyDials(base placement.Dials, h map[string]string) (placement.Dials, err
 			float(&d.UnknownLatencyMs, field, v)
 		case dialOverflowURL:
 			d.OverflowURL = strings.TrimSpace(v)
+		case dialSteerOverflow:
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not true or false", field, v))
+				continue
+			}
+			d.SteerOverflow = b
+		case dialSteerReserve:
+			float(&d.SteerReserve, field, v)
 		case dialFanOut:
 			integer(&d.FanOut, field, v)
 		case dialOriginFanOut:
@@ -125,6 +136,8 @@ func dialsHash(d placement.Dials) map[string]string {
 		dialHorizon:        d.Horizon.String(),
 		dialShrinkMargin:   f(d.ShrinkMargin),
 		dialUnknownLatency: f(d.UnknownLatencyMs),
+		dialSteerOverflow:  strconv.FormatBool(d.SteerOverflow),
+		dialSteerReserve:   f(d.SteerReserve),
 	}
 	for dc, c := range d.DCCost {
 		h[dialCostPrefix+dc] = f(c)

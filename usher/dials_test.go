@@ -27,6 +27,9 @@ func TestApplyDials(t *testing.T) {
 			}},
 		{"dc cost", map[string]string{"cost:fra": "2.5", "cost:ams": "0"}, false,
 			func(d placement.Dials) bool { return d.DCCost["fra"] == 2.5 && d.DCCost["ams"] == 0 }},
+		{"steering", map[string]string{"steer_overflow": "false", "steer_reserve": "0.25"}, false,
+			func(d placement.Dials) bool { return !d.SteerOverflow && d.SteerReserve == 0.25 }},
+		{"steer not a bool", map[string]string{"steer_overflow": "sometimes"}, true, nil},
 		{"headroom above one", map[string]string{"headroom": "1.5"}, true, nil},
 		{"not a number", map[string]string{"weight_load": "heavy"}, true, nil},
 		{"negative cost", map[string]string{"cost:fra": "-1"}, true, nil},
@@ -64,7 +67,8 @@ func TestDialsHashRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.OverflowURL != d.OverflowURL || got.DCCost["x"] != 1.25 || got.Horizon != d.Horizon || got.Candidates != d.Candidates {
+	if got.OverflowURL != d.OverflowURL || got.DCCost["x"] != 1.25 || got.Horizon != d.Horizon || got.Candidates != d.Candidates ||
+		got.SteerOverflow != d.SteerOverflow || got.SteerReserve != d.SteerReserve {
 		t.Errorf("round trip: %+v", got)
 	}
 }

@@ -211,14 +211,19 @@ func (r *refresher) build(now time.Time, res *readResult, trees *treeSet) (*view
 			}
 		}
 	}
+	var overflow map[string]float64
+	if trees != nil {
+		overflow = trees.overflowShares()
+	}
 	snap, err := placement.NewSnapshot(placement.Input{
-		Edges:   edges,
-		Origins: origins,
-		Demand:  r.demand.demand(now, res.buckets),
-		Latency: r.latency,
-		Peering: r.peering,
-		Dials:   r.dials,
-		Taken:   now,
+		Overflow: overflow,
+		Edges:    edges,
+		Origins:  origins,
+		Demand:   r.demand.demand(now, res.buckets),
+		Latency:  r.latency,
+		Peering:  r.peering,
+		Dials:    r.dials,
+		Taken:    now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("usher: build snapshot: %w", err)
