@@ -173,10 +173,7 @@ var browserModes = []struct {
 }
 
 // testedModes are the modes TestBrowserPlayback holds to its assertions.
-// hls.js and dash.js still stall about once in 20 s where the looped
-// sample restarts (see docs/benchmarks.md); they join this list once that
-// is fixed. BenchmarkBrowserLatency measures all three meanwhile.
-var testedModes = browserModes[2:]
+var testedModes = browserModes
 
 // TestBrowserPlayback plays the make-run topology (usher → tier-2 edge ←
 // tier-1 edge ← origin ← broadcaster) in headless Chromium for 20 s.

@@ -239,3 +239,24 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestMPDAddressing checks that the MPD lists segments in a SegmentTimeline
+// unless the client asks for simple addressing.
+func TestMPDAddressing(t *testing.T) {
+	f, _ := shared(t)
+	for _, tc := range []struct {
+		query    string
+		timeline bool
+	}{{"", true}, {"?addressing=simple", false}, {"?addressing=other", true}} {
+		t.Run(tc.query, func(t *testing.T) {
+			_, body := get(t, f.base+"/live/s/manifest.mpd"+tc.query)
+			last := body[bytes.LastIndex(body, []byte("<Period")):]
+			if got := bytes.Contains(last, []byte("<SegmentTimeline>")); got != tc.timeline {
+				t.Errorf("live Period has a SegmentTimeline: %v, want %v:\n%s", got, tc.timeline, last)
+			}
+			if !tc.timeline && !bytes.Contains(last, []byte(`" duration="`)) {
+				t.Errorf("simple addressing without SegmentTemplate@duration:\n%s", last)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bytes"
 	"net/url"
 	"strconv"
 	"time"
@@ -90,14 +91,23 @@ func blockingMaxAge(target time.Duration) int {
 	return int(3 * target / time.Second)
 }
 
+// argAddressing=simple asks for an MPD that numbers live segments by the
+// clock (dash.Options.SimpleAddressing).
+var (
+	argAddressing = []byte("addressing")
+	valSimple     = []byte("simple")
+)
+
 func (h *Handler) serveMPD(ctx *fasthttp.RequestCtx, st *window.Stream) error {
 	if len(st.Tracks()) == 0 {
 		return ErrNotFound
 	}
+	args := ctx.QueryArgs()
 	body := h.mpd.MPD(st, time.Now(), dash.Options{
-		UTCTimingURL:  h.cfg.UTCTimingPath,
-		Query:         tokenQuery(ctx.QueryArgs()),
-		LatencyTarget: h.cfg.LatencyTarget,
+		UTCTimingURL:     h.cfg.UTCTimingPath,
+		Query:            tokenQuery(args),
+		LatencyTarget:    h.cfg.LatencyTarget,
+		SimpleAddressing: bytes.Equal(args.PeekBytes(argAddressing), valSimple),
 	})
 	h.sendPlaylist(ctx, body, typeMPD, cacheNoCache)
 	return nil

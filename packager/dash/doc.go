@@ -1,6 +1,8 @@
 // Package dash renders a stream's RAM window (package window) as a
 // low-latency DASH MPD: a dynamic manifest with one Period per publish,
-// SegmentTemplate addressing by $Number$ with a SegmentTimeline, chunked
+// SegmentTemplate addressing by $Number$ with a SegmentTimeline (or, when
+// the client asks and segments are regular, SegmentTemplate@duration at the
+// live edge), chunked
 // availability (availabilityTimeOffset, availabilityTimeComplete=false), a
 // ServiceDescription latency target and a ProducerReferenceTime that ties
 // media time to the ingest wall clock, as the DASH-IF low-latency

@@ -157,14 +157,17 @@ func render(st *window.Stream, an *anchors, o Options) (head, tail []byte, ins [
 	b = strconv.AppendInt(b, ms(latency*2), 10)
 	b = append(b, `"/>`+"\n"+`    <PlaybackRate min="0.96" max="1.04"/>`+"\n  </ServiceDescription>\n"...)
 
-	for _, p := range ps {
+	for i, p := range ps {
+		// Only the live edge's Period may number its segments by the clock:
+		// an earlier Period's list must end where its content ends.
+		byClock := o.SimpleAddressing && !ended && i == len(ps)-1
 		b = append(b, `  <Period id="`...)
 		b = appendAttr(b, p.epoch)
 		b = append(b, `" start="`...)
 		b = appendXSDuration(b, p.anchor.wall.Sub(unixEpoch))
 		b = append(b, "\">\n"...)
 		for _, a := range p.sets {
-			b = appendAdaptation(b, &ins, p, a, cfg.SegmentTarget)
+			b = appendAdaptation(b, &ins, p, a, cfg.SegmentTarget, byClock)
 		}
 		b = append(b, "  </Period>\n"...)
 	}
@@ -177,8 +180,9 @@ func render(st *window.Stream, an *anchors, o Options) (head, tail []byte, ins [
 }
 
 // appendAdaptation appends an AdaptationSet. ins collects the offsets in b
-// where a request's query goes.
-func appendAdaptation(b []byte, ins *[]int, p *period, a *adaptation, target time.Duration) []byte {
+// where a request's query goes. byClock allows SegmentTemplate@duration
+// addressing when the segments are regular.
+func appendAdaptation(b []byte, ins *[]int, p *period, a *adaptation, target time.Duration, byClock bool) []byte {
 	info := a.init.Info
 	ts := info.Timescale
 	b = append(b, `    <AdaptationSet id="`...)
@@ -229,8 +233,19 @@ func appendAdaptation(b []byte, ins *[]int, p *period, a *adaptation, target tim
 	b = strconv.AppendUint(b, uint64(ts), 10)
 	b = append(b, `" presentationTimeOffset="`...)
 	b = strconv.AppendUint(b, pto, 10)
+	d := toTicks(target, ts)
+	first, regular := uint64(0), false
+	if byClock {
+		first, regular = clockNumbering(a.segs, pto, d)
+	}
+	if regular {
+		b = append(b, `" duration="`...)
+		b = strconv.AppendUint(b, d, 10)
+	} else {
+		first = a.segs[0].msn
+	}
 	b = append(b, `" startNumber="`...)
-	b = strconv.AppendUint(b, a.segs[0].msn, 10)
+	b = strconv.AppendUint(b, first, 10)
 	b = append(b, `" media="`...)
 	b = appendTemplateAttr(b, info.Kind+"-"+a.init.Epoch+"-")
 	b = append(b, "$Number$.m4s"...)
@@ -248,15 +263,52 @@ func appendAdaptation(b []byte, ins *[]int, p *period, a *adaptation, target tim
 			b = append(b, '"')
 		}
 	}
-	b = append(b, ` availabilityTimeComplete="false">`+"\n        <SegmentTimeline>\n"...)
-	b = appendTimeline(b, a.segs)
-	b = append(b, "        </SegmentTimeline>\n      </SegmentTemplate>\n"...)
+	if regular {
+		b = append(b, ` availabilityTimeComplete="false"/>`+"\n"...)
+	} else {
+		b = append(b, ` availabilityTimeComplete="false">`+"\n        <SegmentTimeline>\n"...)
+		b = appendTimeline(b, a.segs)
+		b = append(b, "        </SegmentTimeline>\n      </SegmentTemplate>\n"...)
+	}
 	b = append(b, `      <Representation id="`...)
 	b = appendAttr(b, info.Kind)
 	b = append(b, `" bandwidth="`...)
 	b = strconv.AppendInt(b, bandwidth(a.tr, a.init), 10)
 	b = append(b, "\"/>\n    </AdaptationSet>\n"...)
 	return b
+}
+
+// clockNumbering returns the number of the segment that starts at pto when
+// every segment in segs starts within a quarter of d of pto plus a whole
+// number of d (numbered consecutively), so that SegmentTemplate@duration
+// describes them. A client then knows from the clock alone when the next
+// segment is due, instead of waiting for an MPD update to list it: with a
+// SegmentTimeline dash.js (5.2) requests a segment only after an MPD that
+// lists it, and refreshing once a segment left it a few tens of
+// milliseconds of buffer at 0.6 s latency, so it stalled now and then.
+// Audio segments, cut at the video's keyframes in whole AAC frames, are
+// regular within a frame.
+func clockNumbering(segs []segEntry, pto, d uint64) (uint64, bool) {
+	if d == 0 || len(segs) == 0 {
+		return 0, false
+	}
+	var first uint64
+	for i, s := range segs {
+		if s.dts < pto {
+			return 0, false
+		}
+		off := s.dts - pto
+		k := (off + d/2) / d
+		if dev := max(off, k*d) - min(off, k*d); dev > d/4 || s.msn < k {
+			return 0, false
+		}
+		if i == 0 {
+			first = s.msn - k
+		} else if s.msn-k != first {
+			return 0, false
+		}
+	}
+	return first, true
 }
 
 // appendTimeline appends S elements, one per run of contiguous segments of

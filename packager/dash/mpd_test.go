@@ -66,6 +66,7 @@ type mpdDoc struct {
 				Timescale      uint32  `xml:"timescale,attr"`
 				PTO            uint64  `xml:"presentationTimeOffset,attr"`
 				StartNumber    uint64  `xml:"startNumber,attr"`
+				Duration       uint64  `xml:"duration,attr"`
 				Media          string  `xml:"media,attr"`
 				Initialization string  `xml:"initialization,attr"`
 				ATO            float64 `xml:"availabilityTimeOffset,attr"`
@@ -123,6 +124,12 @@ func TestMPDGolden(t *testing.T) {
 			return packagertest.Recorded(t, 2).Replay(t, 14250*time.Millisecond)
 		},
 			Options{UTCTimingURL: "/time"}},
+		{"live-simple.mpd", func(t testing.TB) *window.Stream {
+			return packagertest.Recorded(t, 1).Replay(t, 6250*time.Millisecond)
+		}, Options{UTCTimingURL: "/time", SimpleAddressing: true}},
+		{"epochs-simple.mpd", func(t testing.TB) *window.Stream {
+			return packagertest.Recorded(t, 2).Replay(t, 14250*time.Millisecond)
+		}, Options{UTCTimingURL: "/time", SimpleAddressing: true}},
 		{"ended.mpd", func(t testing.TB) *window.Stream {
 			st := packagertest.Recorded(t, 2).Replay(t, 0)
 			st.End()
@@ -175,6 +182,26 @@ func checkMPD(t *testing.T, st *window.Stream, d *mpdDoc, o Options) {
 			media := strings.ReplaceAll(tm.Media, "$$", "$")
 			checkURI(t, st, init, o.Query, false)
 			num := tm.StartNumber
+			id, _ := window.TrackIDOf(as.ContentType)
+			tr, _ := st.Track(id, false)
+			if tm.Duration > 0 {
+				// Numbered by the clock: segment n starts about
+				// (n-startNumber) durations after the offset.
+				if len(tm.S) > 0 || pi != len(d.Periods)-1 || st.Ended() {
+					t.Errorf("%s: @duration with a timeline, in an earlier period or ended", as.ContentType)
+				}
+				for _, seg := range tr.Segments() {
+					if seg.Init.Epoch != p.ID {
+						continue
+					}
+					nominal := tm.PTO + (seg.MSN-tm.StartNumber)*tm.Duration
+					if dev := max(nominal, seg.DTS) - min(nominal, seg.DTS); dev > tm.Duration/4 {
+						t.Errorf("%s: segment %d starts at %d, %d from its number's time", as.ContentType, seg.MSN, seg.DTS, dev)
+					}
+					checkURI(t, st, strings.Replace(media, "$Number$", strconv.FormatUint(seg.MSN, 10), 1), o.Query, true)
+					num = seg.MSN + 1
+				}
+			}
 			for _, s := range tm.S {
 				tt := s.T
 				for k := 0; k <= s.R; k++ {
@@ -197,8 +224,6 @@ func checkMPD(t *testing.T, st *window.Stream, d *mpdDoc, o Options) {
 					tt += s.D
 				}
 			}
-			id, _ := window.TrackIDOf(as.ContentType)
-			tr, _ := st.Track(id, false)
 			if last, _ := tr.Last(); pi == len(d.Periods)-1 && num-1 != last.MSN {
 				t.Errorf("%s: timeline ends at %d, window at %d", as.ContentType, num-1, last.MSN)
 			}
@@ -392,5 +417,32 @@ func TestMPDCache(t *testing.T) {
 	// nothing was evicted.
 	if got, want := r.MPD(st, now, Options{}), NewRenderer().MPD(st, now, Options{}); !bytes.Equal(got, want) {
 		t.Fatalf("cached MPD is stale:\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestClockNumbering(t *testing.T) {
+	const d = 48000
+	seg := func(msn, dts uint64) segEntry { return segEntry{msn: msn, dts: dts} }
+	for _, tc := range []struct {
+		name  string
+		segs  []segEntry
+		pto   uint64
+		first uint64
+		ok    bool
+	}{
+		{"exact", []segEntry{seg(7, 1000), seg(8, 1000+d), seg(9, 1000+2*d)}, 1000, 7, true},
+		{"audio within a frame", []segEntry{seg(12, 4000), seg(13, 4000+48128), seg(14, 4000+48128+47104)}, 0, 12, true},
+		{"window slid", []segEntry{seg(20, 5*d+90), seg(21, 6*d-300)}, 0, 15, true},
+		{"long segment", []segEntry{seg(3, 0), seg(4, 2*d)}, 0, 0, false},
+		{"off by a third", []segEntry{seg(3, d/3)}, 0, 0, false},
+		{"before the offset", []segEntry{seg(3, 10)}, 20, 0, false},
+		{"empty", nil, 0, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first, ok := clockNumbering(tc.segs, tc.pto, d)
+			if ok != tc.ok || (ok && first != tc.first) {
+				t.Errorf("clockNumbering = %d, %v; want %d, %v", first, ok, tc.first, tc.ok)
+			}
+		})
 	}
 }

@@ -51,23 +51,52 @@
   async function startHLS() {
     const url = await resolve('index.m3u8');
     if (!window.Hls || !Hls.isSupported()) { video.src = url; return nativeClock(); }
-    const hls = new Hls({ lowLatencyMode: true, backBufferLength: 4, maxLiveSyncPlaybackRate: 1.5, debug: params.has('debug') });
+    // hls.js's own catch-up only speeds up with more than a second
+    // buffered, so it would settle near a second behind; steer() does it.
+    const hls = new Hls({ lowLatencyMode: true, backBufferLength: 4, maxLiveSyncPlaybackRate: 1, debug: params.has('debug') });
     hls.on(Hls.Events.FRAG_LOADED, (_, d) => { stats.bytes += (d.part || d.frag).stats.loaded || 0; });
     hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) stats.errors.push(`hls.js: ${d.details}`); });
     hls.loadSource(url);
     hls.attachMedia(video);
     ingestTimeMs = () => (hls.playingDate ? hls.playingDate.getTime() : null);
+    steer(HLS_TARGET_MS);
+  }
+
+  // HLS_TARGET_MS is the latency hls.js is steered to: three 200 ms parts
+  // behind live, as PART-HOLD-BACK says, leaves it 0.3–0.5 s of buffer.
+  const HLS_TARGET_MS = 600;
+
+  // steer plays faster, within limits, while the latency behind live is
+  // over targetMs and the buffer can afford it, and at normal speed
+  // otherwise. It never slows playback down: a low buffer is the player's
+  // to refill, and slowing would only add latency.
+  function steer(targetMs) {
+    setInterval(() => {
+      const ingest = ingestTimeMs();
+      if (!ingest || !stats.started || video.paused) return;
+      const over = serverNow() - ingest - targetMs;
+      const b = video.buffered;
+      const buffer = b.length ? b.end(b.length - 1) - video.currentTime : 0;
+      let rate = 1;
+      if (over > 40 && buffer > 0.3) rate = over > 400 ? 1.2 : 1.08;
+      if (video.playbackRate !== rate) video.playbackRate = rate;
+    }, 100);
   }
 
   async function startDASH() {
-    const url = await resolve('manifest.mpd');
+    // Simple addressing numbers live segments by the clock, so dash.js asks
+    // for the next one when it is due instead of after an MPD refresh that
+    // lists it; the default SegmentTimeline suits clients like ffmpeg.
+    const resolved = new URL(await resolve('manifest.mpd'));
+    resolved.searchParams.set('addressing', 'simple');
+    const url = resolved.toString();
     const player = dashjs.MediaPlayer().create();
     player.updateSettings({
       debug: { logLevel: params.has('debug') ? dashjs.Debug.LOG_LEVEL_DEBUG : dashjs.Debug.LOG_LEVEL_WARNING },
       streaming: {
         delay: { liveDelay: 0.6 },
-        // Gentle catch-up: the next segment is listed only at the next MPD
-        // refresh, so a fast playback rate would drain the buffer first.
+        // Gentle catch-up: a fast playback rate would drain the short
+        // buffer a 0.6 s delay leaves.
         liveCatchup: { enabled: true, maxDrift: 1.5, playbackRate: { min: -0.05, max: 0.05 } },
       },
     });
