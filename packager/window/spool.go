@@ -2,6 +2,7 @@ package window
 
 import (
 	"errors"
+	"io"
 	"sync"
 )
 
@@ -36,6 +37,9 @@ func (s *spool) write(data []byte) (int64, error) {
 		n, err := pwrite(s.fd, data, s.end)
 		if err != nil {
 			return off, err
+		}
+		if n == 0 {
+			return off, io.ErrShortWrite
 		}
 		data = data[n:]
 		s.end += int64(n)
