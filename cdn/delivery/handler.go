@@ -26,6 +26,8 @@ type Handler struct {
 	hang  *hangups // nil when the platform or the system cannot tell hang-ups
 	memos memos
 	stats Stats
+	// unwatch stops the handler hearing of streams removed from its set.
+	unwatch func()
 }
 
 // New returns a handler serving cfg.Streams.
@@ -47,6 +49,7 @@ func New(cfg Config, log zerolog.Logger) *Handler {
 		h.log.Warn().Err(err).Msg("hang-ups of waiting clients will go unnoticed")
 	}
 	h.hang = hang
+	h.unwatch = cfg.Streams.OnRemove(h.Forget)
 	return h
 }
 
@@ -54,12 +57,13 @@ func New(cfg Config, log zerolog.Logger) *Handler {
 // streamed, and waits for the handler's own goroutines. Requests that come
 // later and would wait are answered 503 at once.
 func (h *Handler) Close() {
+	h.unwatch()
 	h.waits.close()
 	h.hang.close()
 }
 
-// Forget drops what the handler's renderers remember of st, once the
-// stream is removed from the set it serves.
+// Forget drops what the handler's renderers remember of st. The handler
+// calls it itself for every stream removed from the set it serves.
 func (h *Handler) Forget(st *window.Stream) {
 	h.hls.Forget(st)
 	h.mpd.Forget(st)

@@ -7,8 +7,12 @@ import (
 
 // Streams is the set of streams a server holds, by name.
 type Streams struct {
-	mu sync.RWMutex // guards m
+	mu sync.RWMutex // guards m and watchers
 	m  map[string]*Stream
+	// watchers are told of every stream that leaves the set, so that
+	// whoever keeps state per stream (renderers' caches) lets go of it.
+	watchers map[int]func(*Stream)
+	nextID   int
 }
 
 // NewStreams returns an empty set.
@@ -22,7 +26,7 @@ func (s *Streams) Add(st *Stream) {
 	s.m[st.Name()] = st
 	s.mu.Unlock()
 	if old != nil && old != st {
-		old.close()
+		s.drop(old)
 	}
 }
 
@@ -34,7 +38,39 @@ func (s *Streams) Remove(name string) {
 	delete(s.m, name)
 	s.mu.Unlock()
 	if old != nil {
-		old.close()
+		s.drop(old)
+	}
+}
+
+// drop frees a stream that left the set and tells the watchers.
+func (s *Streams) drop(st *Stream) {
+	st.close()
+	s.mu.RLock()
+	fns := make([]func(*Stream), 0, len(s.watchers))
+	for _, fn := range s.watchers {
+		fns = append(fns, fn)
+	}
+	s.mu.RUnlock()
+	for _, fn := range fns {
+		fn(st)
+	}
+}
+
+// OnRemove calls fn with every stream that leaves the set, removed or
+// replaced, after its media is freed. The returned function stops it.
+func (s *Streams) OnRemove(fn func(*Stream)) (stop func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.watchers == nil {
+		s.watchers = make(map[int]func(*Stream))
+	}
+	id := s.nextID
+	s.nextID++
+	s.watchers[id] = fn
+	return func() {
+		s.mu.Lock()
+		delete(s.watchers, id)
+		s.mu.Unlock()
 	}
 }
 
