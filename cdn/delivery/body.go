@@ -19,6 +19,7 @@ import (
 type body struct {
 	h    *Handler
 	st   *window.Stream
+	tr   *window.Track // seg's; its changes wake the body
 	seg  *window.Segment
 	conn net.Conn     // for per-write deadlines
 	cw   *chunkWriter // writes chunks to conn itself; nil to use fasthttp's writer
@@ -31,7 +32,7 @@ type body struct {
 	stall    time.Duration
 	deadline time.Time
 
-	// changed is the stream's change channel taken before the last look at
+	// changed is the track's change channel taken before the last look at
 	// the object: until it closes, there is nothing new to look at. ended
 	// records that the last look sent the object's last bytes.
 	changed <-chan struct{}
@@ -116,7 +117,7 @@ func (b *body) next() ([]byte, error) {
 			return nil, io.EOF
 		}
 		if b.changed != nil {
-			// Nothing new since the last look unless the stream changed:
+			// Nothing new since the last look unless the track changed:
 			// a body woken with its peers skips a look that would find
 			// nothing, and the locks it takes.
 			select {
@@ -127,7 +128,7 @@ func (b *body) next() ([]byte, error) {
 				}
 			}
 		}
-		b.changed = b.st.Changed()
+		b.changed = b.tr.Changed()
 		data, complete := b.seg.Bytes(b.off)
 		done := complete
 		if b.part >= 0 {
@@ -163,9 +164,8 @@ func (b *body) next() ([]byte, error) {
 	}
 }
 
-// wait waits for the stream to change, until the object has made no
-// progress for the stall limit. Changes to other tracks do not count as
-// progress.
+// wait waits for the track to change, until the object has made no
+// progress for the stall limit.
 func (b *body) wait(changed <-chan struct{}) error {
 	now := time.Now()
 	if b.deadline.IsZero() {

@@ -62,7 +62,7 @@ func (s *Stream) Track(id int, create bool) (*Track, bool) {
 	if !create {
 		return nil, false
 	}
-	t := &Track{stream: s, id: id, spool: newSpool(s.name)}
+	t := &Track{stream: s, id: id, spool: newSpool(s.name), changed: make(chan struct{})}
 	s.tracks = append(s.tracks, t)
 	sort.Slice(s.tracks, func(i, j int) bool { return s.tracks[i].id < s.tracks[j].id })
 	return t, true
@@ -114,6 +114,9 @@ func (s *Stream) End() {
 	s.mu.Lock()
 	s.ended = true
 	s.mu.Unlock()
+	for _, t := range s.Tracks() {
+		t.wake()
+	}
 	s.notify()
 }
 

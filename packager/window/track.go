@@ -33,6 +33,9 @@ type Track struct {
 	stream *Stream
 	id     int
 
+	cmu     sync.Mutex // guards changed
+	changed chan struct{}
+
 	mu sync.RWMutex // guards everything below
 	// inits holds every init segment still referenced by a segment in the
 	// window, oldest first; the last one is current.
@@ -42,6 +45,30 @@ type Track struct {
 	maxDur   time.Duration
 	bytes    int64  // sum of segment buffer capacities
 	spool    *spool // the segments' bytes for zero-copy sends, or nil
+}
+
+// Changed returns a channel closed at the next change to the track, or to
+// the stream as a whole (its end). Take it before reading the state it
+// guards, then wait on it, and no change is missed. A reader of one track
+// waits here rather than on the stream, so that the chunks of the other
+// tracks do not wake it.
+func (t *Track) Changed() <-chan struct{} {
+	t.cmu.Lock()
+	defer t.cmu.Unlock()
+	return t.changed
+}
+
+// notify wakes the track's readers and then the stream's.
+func (t *Track) notify() {
+	t.wake()
+	t.stream.notify()
+}
+
+func (t *Track) wake() {
+	t.cmu.Lock()
+	close(t.changed)
+	t.changed = make(chan struct{})
+	t.cmu.Unlock()
 }
 
 // ID returns the track's ID.
@@ -76,7 +103,7 @@ func (t *Track) SetInit(in *Init) {
 	t.mu.Lock()
 	t.inits = append(t.inits, in)
 	t.mu.Unlock()
-	t.stream.notify()
+	t.notify()
 }
 
 // Segment returns the segment with the given media sequence number.
@@ -148,7 +175,7 @@ func (t *Track) Append(m ChunkMeta, data []byte) error {
 	if err := t.append(m, data); err != nil {
 		return err
 	}
-	t.stream.notify()
+	t.notify()
 	return nil
 }
 
@@ -192,7 +219,7 @@ func (t *Track) EndSegment() {
 		t.completeLocked(t.segments[n-1])
 	}
 	t.mu.Unlock()
-	t.stream.notify()
+	t.notify()
 }
 
 func (t *Track) completeLocked(s *Segment) {
