@@ -148,7 +148,7 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 	e.log.Info().Str("addr", ln.Addr().String()).Msg("listening")
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(delivery.Listener(ln)) }()
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()

@@ -22,6 +22,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
+	"github.com/livetree/livetree/cdn/delivery"
 	"github.com/livetree/livetree/packager"
 	"github.com/livetree/livetree/packager/window"
 	"github.com/livetree/livetree/usher/fleet"
@@ -191,7 +192,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}()
 	go func() {
 		defer loops.Done()
-		errc <- s.http.Serve(httpLn)
+		errc <- s.http.Serve(delivery.Listener(httpLn))
 	}()
 
 	var runErr error

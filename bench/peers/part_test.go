@@ -75,7 +75,7 @@ func BenchmarkPartVsNginx(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	go func() { _ = srv.Serve(l) }()
+	go func() { _ = srv.Serve(delivery.Listener(l)) }()
 	defer srv.Shutdown()
 
 	dir := b.TempDir()

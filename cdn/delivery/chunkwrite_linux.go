@@ -13,7 +13,8 @@ import (
 var crlf = []byte("\r\n")
 
 // chunkWriter writes HTTP/1.1 chunks straight to the socket, each in one
-// writev of its size line, its bytes and the CRLF that ends it. fasthttp's
+// writev of its size line, its bytes and the CRLF that ends it, behind
+// the response's headers when the connection held them back (conn.hold). fasthttp's
 // own chunked writer goes through a 4 KB buffer and makes two or three
 // writes of any larger chunk. fasthttp still writes the final empty chunk,
 // after the body, through its buffer, which is empty by then.
@@ -23,10 +24,12 @@ var crlf = []byte("\r\n")
 // after: most chunks then cost one system call and no timer.
 type chunkWriter struct {
 	conn net.Conn // for deadlines
+	held *conn    // conn when it can hold writes back, else nil
 	rc   syscall.RawConn
+	head []byte // bytes held back by the connection, sent before the chunk
 	line []byte
 	data []byte // the chunk being written
-	iov  [3][]byte
+	iov  [4][]byte
 
 	// The state of the chunk being written, for try, which is made once so
 	// that a write allocates no closure.
@@ -48,6 +51,7 @@ func newChunkWriter(c net.Conn) *chunkWriter {
 		return nil
 	}
 	cw := &chunkWriter{conn: c, rc: rc, line: make([]byte, 0, 18)}
+	cw.held, _ = c.(*conn)
 	cw.try = cw.writev
 	return cw
 }
@@ -60,7 +64,10 @@ func (c *chunkWriter) write(data []byte, timeout time.Duration) (int, error) {
 	}
 	c.line = append(strconv.AppendInt(c.line[:0], int64(len(data)), 16), '\r', '\n')
 	c.data = data
-	c.total = len(c.line) + len(data) + len(crlf)
+	if c.held != nil {
+		c.head = c.held.takeHeld()
+	}
+	c.total = len(c.head) + len(c.line) + len(data) + len(crlf)
 	c.done, c.werr, c.full, c.wait = 0, nil, false, false
 	err := c.rc.Write(c.try)
 	if err == nil && c.werr == nil && c.full {
@@ -75,8 +82,8 @@ func (c *chunkWriter) write(data []byte, timeout time.Duration) (int, error) {
 	if c.werr != nil {
 		err = c.werr
 	}
-	sent := min(max(c.done-len(c.line), 0), len(data))
-	c.data, c.iov = nil, [3][]byte{}
+	sent := min(max(c.done-len(c.head)-len(c.line), 0), len(data))
+	c.head, c.data, c.iov = nil, nil, [4][]byte{}
 	return sent, err
 }
 
@@ -107,7 +114,7 @@ func (c *chunkWriter) writev(fd uintptr) bool {
 // the chunk's own buffers afresh each time: done counts from the chunk's
 // start, so trimming the previous call's iovecs would skip bytes.
 func (c *chunkWriter) pending(done int) [][]byte {
-	c.iov = [3][]byte{c.line, c.data, crlf}
+	c.iov = [4][]byte{c.head, c.line, c.data, crlf}
 	v := c.iov[:]
 	for len(v) > 0 && done >= len(v[0]) {
 		done -= len(v[0])

@@ -182,5 +182,12 @@ func (h *Handler) sendStream(ctx *fasthttp.RequestCtx, b *body, ct []byte, statu
 	// once the response is done.
 	_ = ctx.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
 	ctx.Response.ImmediateHeaderFlush = true
+	if c, ok := b.conn.(*conn); ok && !ctx.IsHead() {
+		// With its first bytes there, the object's headers can wait for them
+		// and share their packet; otherwise they go at once.
+		if data, ok := b.seg.BytesInMemory(b.off); ok && len(data) > 0 {
+			c.hold()
+		}
+	}
 	ctx.Response.SetBodyStream(b, -1)
 }

@@ -50,7 +50,7 @@ func newFixture(t testing.TB, cfg Config, tune ...func(*fasthttp.Server)) *fixtu
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
-		_ = srv.Serve(ln)
+		_ = srv.Serve(Listener(ln))
 	}()
 	t.Cleanup(func() {
 		f.h.Close()
