@@ -13,10 +13,10 @@ import (
 var crlf = []byte("\r\n")
 
 // chunkWriter writes HTTP/1.1 chunks straight to the socket, each in one
-// writev of its size line, its bytes and the CRLF that ends it, behind
-// the response's headers when the connection held them back (conn.hold). fasthttp's
-// own chunked writer goes through a 4 KB buffer and makes two or three
-// writes of any larger chunk. fasthttp still writes the final empty chunk,
+// writev of its size line, its bytes and the CRLF that ends it, behind the
+// response's headers when the connection held them back (conn.hold).
+// fasthttp's own chunked writer goes through a 4 KB buffer and makes two
+// or three writes of any larger chunk. fasthttp still writes the final empty chunk,
 // after the body, through its buffer, which is empty by then.
 //
 // A chunk the socket takes at once needs no deadline, so the connection's

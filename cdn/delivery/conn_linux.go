@@ -1,9 +1,6 @@
 package delivery
 
-import (
-	"net"
-	"syscall"
-)
+import "net"
 
 // Listener wraps l so that the headers of a streamed object whose first
 // bytes are already there leave in one packet with those bytes, rather
@@ -23,11 +20,7 @@ func (l *listener) Accept() (net.Conn, error) {
 	if !ok {
 		return c, nil
 	}
-	rc, err := tc.SyscallConn()
-	if err != nil {
-		return c, nil
-	}
-	return &conn{TCPConn: tc, rc: rc}, nil
+	return &conn{TCPConn: tc}, nil
 }
 
 // conn can keep one write back to send it in front of the next. fasthttp
@@ -38,7 +31,6 @@ func (l *listener) Accept() (net.Conn, error) {
 // fields need no lock.
 type conn struct {
 	*net.TCPConn
-	rc      syscall.RawConn
 	holding bool   // the next Write is kept back
 	held    []byte // a write kept back, sent before any later bytes
 	bufs    [2][]byte
