@@ -8,21 +8,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/livetree/livetree/bench/push"
-	"github.com/livetree/livetree/cdn/delivery"
 	"github.com/livetree/livetree/ingest"
-	"github.com/livetree/livetree/packager/window"
+	"github.com/livetree/livetree/ingest/ingesttest"
 )
 
 // sampleMedia is testdata/sample.ts, decoded once for every test.
 var sampleMedia = sync.OnceValues(func() (*push.Media, error) { return push.LoadTS("../../testdata/sample.ts") })
 
-// origin is an in-process origin as bin/ingest wires it: the ingest
-// server with the delivery handler mounted.
+// origin is an in-process origin, composed as bin/ingest composes it.
 type origin struct {
-	srv *ingest.Server
+	srv *ingest.Origin
 }
 
 // httpBase returns http://host:port.
@@ -31,39 +27,7 @@ func (o *origin) httpBase() string { return "http://" + o.srv.Addr() }
 // startOrigin runs an origin until the test ends.
 func startOrigin(t *testing.T) *origin {
 	t.Helper()
-	cfg := ingest.DefaultConfig()
-	cfg.RTMPAddr = "127.0.0.1:0"
-	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.ReadTimeout = 3 * time.Second
-	cfg.Linger = 2 * time.Second
-	cfg.Streams = window.NewStreams()
-	d := delivery.New(delivery.Config{Streams: cfg.Streams, Hop: "origin"}, zerolog.Nop())
-	cfg.Delivery = d.Serve
-	srv, err := ingest.New(cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		d.Close()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("origin: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Errorf("origin did not stop")
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case <-time.After(5 * time.Second):
-		t.Fatal("origin not ready")
-	}
-	return &origin{srv: srv}
+	return &origin{srv: ingesttest.StartOrigin(t)}
 }
 
 // publish replays the sample to stream over RTMP until the test ends, and

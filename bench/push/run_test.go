@@ -8,53 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/livetree/livetree/cdn/delivery"
-	"github.com/livetree/livetree/ingest"
-	"github.com/livetree/livetree/packager/window"
+	"github.com/livetree/livetree/ingest/ingesttest"
 )
-
-// startOrigin runs an in-process origin, as bin/ingest wires it, until
-// the test ends.
-func startOrigin(t *testing.T) *ingest.Server {
-	t.Helper()
-	cfg := ingest.DefaultConfig()
-	cfg.RTMPAddr = "127.0.0.1:0"
-	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.ReadTimeout = 3 * time.Second
-	cfg.Linger = 2 * time.Second
-	cfg.Streams = window.NewStreams()
-	d := delivery.New(delivery.Config{Streams: cfg.Streams, Hop: "origin"}, zerolog.Nop())
-	cfg.Delivery = d.Serve
-	srv, err := ingest.New(cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		d.Close()
-		if err := <-done; err != nil {
-			t.Errorf("origin: %v", err)
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case <-time.After(5 * time.Second):
-		t.Fatal("origin not ready")
-	}
-	return srv
-}
 
 func TestRun(t *testing.T) {
 	m, err := LoadTS("../../testdata/sample.ts")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startOrigin(t)
+	srv := ingesttest.StartOrigin(t)
 	tests := []struct {
 		name string
 		url  string
