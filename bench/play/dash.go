@@ -25,7 +25,6 @@ type dashTrackPlayer struct {
 	loaded     time.Time     // when the MPD was last requested
 	next       int64
 	positioned bool
-	fails      int
 }
 
 func newDASHTrack(v *viewer, c *conn, idx int, mpdPath string, audio bool) *dashTrackPlayer {
@@ -94,11 +93,7 @@ func (t *dashTrackPlayer) run(ctx context.Context) error {
 			t.fails = 0
 			continue
 		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		t.v.r.stats.fail(err)
-		if t.fails++; t.fails >= maxFails {
+		if stop, err := t.failed(ctx, err); stop {
 			return err
 		}
 		var se *StatusError

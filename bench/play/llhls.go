@@ -19,7 +19,6 @@ type hlsTrack struct {
 	pl         *mediaPlaylist
 	next       pos  // the part to fetch next
 	positioned bool // next is set
-	fails      int  // errors in a row
 	// reloads counts blocking reloads in a row that brought no media, so
 	// that a server answering them without the part cannot make the
 	// viewer spin.
@@ -44,11 +43,7 @@ func (t *hlsTrack) run(ctx context.Context) error {
 			t.fails = 0
 			continue
 		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		t.v.r.stats.fail(err)
-		if t.fails++; t.fails >= maxFails {
+		if stop, err := t.failed(ctx, err); stop {
 			return err
 		}
 		t.pl = nil // start again from a fresh playlist

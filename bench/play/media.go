@@ -1,6 +1,7 @@
 package play
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -22,6 +23,8 @@ type mediaTrack struct {
 	// not sampled for latency.
 	live bool
 
+	fails int // failed steps in a row
+
 	dir     string // directory of the manifest's path, ending in '/'
 	initURI string // init segment in use
 	init    trackInit
@@ -38,6 +41,20 @@ type mediaTrack struct {
 	unitTicks uint64    // media in the object so far
 	newest    time.Time // prft of the newest chunk of the last read, perChunk
 	fresh     bool      // a chunk completed in the last read, perChunk
+}
+
+// failed counts a failed step. It reports whether the track should stop,
+// and the error to stop with: nil when ctx ended, which explains the
+// failure, or err once maxFails come in a row.
+func (t *mediaTrack) failed(ctx context.Context, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return true, nil
+	}
+	t.v.r.stats.fail(err)
+	if t.fails++; t.fails >= maxFails {
+		return true, err
+	}
+	return false, nil
 }
 
 func newMediaTrack(v *viewer, c *conn, idx int, dir string) *mediaTrack {

@@ -15,7 +15,6 @@ type segmentTrack struct {
 	pl         *mediaPlaylist
 	next       int64 // the segment to fetch next
 	positioned bool
-	fails      int
 }
 
 // holdSegments is how far behind the newest complete segment a plain HLS
@@ -31,11 +30,7 @@ func (t *segmentTrack) run(ctx context.Context) error {
 		reloaded := time.Now()
 		got, err := t.step()
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			t.v.r.stats.fail(err)
-			if t.fails++; t.fails >= maxFails {
+			if stop, err := t.failed(ctx, err); stop {
 				return err
 			}
 			if !sleep(ctx, t.v.r.cfg.Retry) {
