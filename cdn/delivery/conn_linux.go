@@ -1,6 +1,9 @@
 package delivery
 
-import "net"
+import (
+	"net"
+	"sync"
+)
 
 // Listener wraps l so that the headers of a streamed object whose first
 // bytes are already there leave in one packet with those bytes, rather
@@ -27,13 +30,43 @@ func (l *listener) Accept() (net.Conn, error) {
 // flushes a streamed response's headers before it hands over to the body;
 // held, they go out in the same writev as the body's first chunk.
 //
+// It also keeps its registration for hang-ups from its first wait to its
+// Close, rather than registering each wait anew.
+//
 // fasthttp writes to a connection from one goroutine at a time, so the
-// fields need no lock.
+// write fields need no lock.
 type conn struct {
 	*net.TCPConn
 	holding bool   // the next Write is kept back
 	held    []byte // a write kept back, sent before any later bytes
 	bufs    [2][]byte
+
+	mu     sync.Mutex // guards hang and closed: Close may come from any goroutine
+	hang   *hangup
+	closed bool
+}
+
+// watch returns the connection's registration in p, made at the first call.
+func (c *conn) watch(p *hangups) *hangup {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hang == nil && !c.closed {
+		if c.hang = p.register(c.TCPConn); c.hang != nil {
+			c.hang.kept = true
+		}
+	}
+	return c.hang
+}
+
+func (c *conn) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	if c.hang != nil {
+		c.hang.release()
+		c.hang = nil
+	}
+	c.mu.Unlock()
+	return c.TCPConn.Close()
 }
 
 // hold keeps the next write back until bytes follow it.

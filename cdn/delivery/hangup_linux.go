@@ -19,8 +19,10 @@ import (
 // stream (EPOLLRDHUP), hang-up and error only: pipelined bytes, which leave
 // the socket merely readable, are fasthttp's business. That set is itself
 // in Go's network poller, so the one goroutine reading it parks without a
-// thread, and a waiter costs two epoll_ctl calls and a channel rather than
-// a goroutine and read-deadline changes.
+// thread. A connection accepted through Listener is registered at its
+// first wait and stays registered until it closes, so its later waits
+// cost no system call; any other connection costs two epoll_ctl calls a
+// wait.
 //
 // Each registration carries an id of its own, never reused, rather than
 // the descriptor's number: a connection closed right after its handler
@@ -122,12 +124,14 @@ func (p *hangups) close() {
 	<-p.done
 }
 
-// hangup is one waiting request's registration.
+// hangup is the registration of one waiting request, or of one
+// connection of Listener's for its whole life (kept).
 type hangup struct {
 	p    *hangups
 	conn syscall.RawConn
 	id   uint64
 	gone chan struct{}
+	kept bool // stop leaves it; the connection's Close ends it
 }
 
 // watch registers a request's connection. It returns nil when it cannot
@@ -137,6 +141,14 @@ func (p *hangups) watch(c net.Conn) *hangup {
 	if p == nil {
 		return nil
 	}
+	if lc, ok := c.(*conn); ok {
+		return lc.watch(p)
+	}
+	return p.register(c)
+}
+
+// register adds c to the set, or returns nil.
+func (p *hangups) register(c net.Conn) *hangup {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return nil
@@ -194,17 +206,22 @@ func (w *hangup) Gone() <-chan struct{} {
 	return w.gone
 }
 
-// stop deregisters the socket. After it returns, nothing refers to the
-// socket's descriptor, so its number may be reused safely.
+// stop deregisters the socket, unless the registration is kept. After it
+// returns, nothing refers to the socket's descriptor, so its number may be
+// reused safely.
 func (w *hangup) stop() {
-	if w == nil {
+	if w == nil || w.kept {
 		return
 	}
+	w.release()
+}
+
+func (w *hangup) release() {
 	_ = w.ctl(unix.EPOLL_CTL_DEL)
 	w.p.forget(w.id)
 }
 
-// watching returns how many requests are registered now.
+// watching returns how many sockets are registered now.
 func (p *hangups) watching() int {
 	if p == nil {
 		return 0

@@ -223,3 +223,47 @@ func TestHangupsClose(t *testing.T) {
 		t.Errorf("%d registrations left", n)
 	}
 }
+
+// TestHangupKeptForConnection checks that a connection accepted through
+// Listener keeps one registration across its waits, still reports its
+// client's hang-up, and gives the registration up when it closes.
+func TestHangupKeptForConnection(t *testing.T) {
+	p := newTestHangups(t)
+	ln := Listener(listen(t))
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	accepted, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := accepted.(*conn)
+	defer server.Close()
+	first := p.watch(server)
+	if first == nil {
+		t.Fatal("not watched")
+	}
+	first.stop()
+	if goneWithin(first, 50*time.Millisecond) {
+		t.Fatal("a hang-up reported for a client still there")
+	}
+	if again := p.watch(server); again != first {
+		t.Fatal("a second wait registered the connection again")
+	}
+	if n := p.watching(); n != 1 {
+		t.Fatalf("%d registrations for one connection", n)
+	}
+	client.Close()
+	if !goneWithin(first, 2*time.Second) {
+		t.Fatal("hang-up not reported")
+	}
+	server.Close()
+	if n := p.watching(); n != 0 {
+		t.Errorf("%d registrations left after close", n)
+	}
+	if w := p.watch(server); w != nil {
+		t.Error("a closed connection was registered")
+	}
+}

@@ -29,11 +29,11 @@ func (h *Handler) await(ctx *fasthttp.RequestCtx, st *window.Stream, c cond, che
 	defer h.stats.Blocked.Add(-1)
 	w := h.hang.watch(ctx.Conn())
 	defer w.stop()
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
+	wt := newWaiter()
+	wt.deadline = deadline
 	for {
-		l, g := h.waits.join(st, c)
-		if g == nil {
+		l := h.waits.join(st, c, wt)
+		if l == nil {
 			h.stats.Cancelled.Add(1)
 			return time.Since(start), ErrClosed
 		}
@@ -43,27 +43,22 @@ func (h *Handler) await(ctx *fasthttp.RequestCtx, st *window.Stream, c cond, che
 		// version moved.
 		if st.Version() != tested {
 			if ok, err := check(); ok || err != nil {
-				h.waits.leave(l, g, c)
+				h.waits.leave(l, wt, c)
 				h.stats.Woken.Add(1)
 				return time.Since(start), err
 			}
 		}
-		var why error
 		select {
-		case <-g.ready:
-		case <-timer.C:
-			h.stats.TimedOut.Add(1)
-			why = fmt.Errorf("%w: waited %v", ErrNotReady, time.Since(start).Round(time.Millisecond))
+		case <-wt.wake:
+			// The lot has dropped the request already.
 		case <-w.Gone():
+			h.waits.leave(l, wt, c)
 			h.stats.Cancelled.Add(1)
-			why = ErrClientGone
-		case <-h.waits.done:
-			h.stats.Cancelled.Add(1)
-			why = ErrClosed
+			return time.Since(start), ErrClientGone
 		}
-		h.waits.leave(l, g, c)
-		if why != nil {
-			return time.Since(start), why
+		if wt.expired {
+			h.stats.TimedOut.Add(1)
+			return time.Since(start), fmt.Errorf("%w: waited %v", ErrNotReady, time.Since(start).Round(time.Millisecond))
 		}
 		tested = st.Version()
 		if ok, err := check(); ok || err != nil {

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"sync"
+	"time"
 
 	"github.com/livetree/livetree/packager/hls"
 	"github.com/livetree/livetree/packager/window"
@@ -64,19 +65,53 @@ func (c cond) met(st *window.Stream) bool {
 
 // group is the requests waiting for one cond.
 type group struct {
-	ready chan struct{} // closed when the cond is met
-	n     int           // requests in the group; guarded by the lot's mu
+	waiting []*waiter // guarded by the lot's mu
+}
+
+// waiter is one waiting request. Each has a wake-up channel of its own, and
+// its lot keeps its deadline, so that thousands woken at once neither take
+// the lock of one shared channel nor touch the timer heap to leave their
+// selects.
+type waiter struct {
+	wake     chan struct{} // one buffered signal: released or expired
+	deadline time.Time     // set before join
+
+	// Guarded by the lot's mu.
+	g       *group // nil once out of its group
+	i       int    // index in g.waiting
+	expired bool   // woken by the deadline, not by its cond
+}
+
+func newWaiter() *waiter { return &waiter{wake: make(chan struct{}, 1)} }
+
+// remove takes wt out of g; the lot's mu is held.
+func (g *group) remove(wt *waiter) {
+	last := g.waiting[len(g.waiting)-1]
+	g.waiting[wt.i], last.i = last, wt.i
+	g.waiting[len(g.waiting)-1] = nil
+	g.waiting = g.waiting[:len(g.waiting)-1]
+	wt.g = nil
+}
+
+// release wakes every request of g; the lot's mu is held.
+func (g *group) release() {
+	for _, wt := range g.waiting {
+		wt.g = nil
+		wt.wake <- struct{}{}
+	}
+	g.waiting = nil
 }
 
 // lot is one stream's waiting requests, and the goroutine that tests their
-// conds at each change of the stream.
+// conds at each change of the stream and wakes those whose deadline passed.
 type lot struct {
 	st   *window.Stream
-	kick chan struct{} // a request left; lets run notice the lot emptied
+	kick chan struct{} // a request left, or one came with an earlier deadline
 
-	mu      sync.Mutex // guards groups and running
-	groups  map[cond]*group
-	running bool
+	mu       sync.Mutex // guards groups, running and earliest
+	groups   map[cond]*group
+	running  bool
+	earliest time.Time // no waiter's deadline is before it
 }
 
 // waiters owns every lot and their goroutines.
@@ -93,14 +128,14 @@ func newWaiters() *waiters {
 	return &waiters{done: make(chan struct{}), lots: make(map[*window.Stream]*lot)}
 }
 
-// join adds a request waiting for c on st and returns its group, or nil
-// once the waiters are closed. The caller must test c after join and before
-// waiting on the group, and call leave when it stops waiting.
-func (w *waiters) join(st *window.Stream, c cond) (*lot, *group) {
+// join adds wt, waiting for c on st until wt.deadline, and returns its lot,
+// or nil once the waiters are closed. The caller must test c after join
+// and before waiting on wt.wake, and call leave unless it was woken.
+func (w *waiters) join(st *window.Stream, c cond, wt *waiter) *lot {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
-		return nil, nil
+		return nil
 	}
 	l := w.lots[st]
 	if l == nil {
@@ -110,45 +145,58 @@ func (w *waiters) join(st *window.Stream, c cond) (*lot, *group) {
 	l.mu.Lock()
 	g := l.groups[c]
 	if g == nil {
-		g = &group{ready: make(chan struct{})}
+		g = &group{}
 		l.groups[c] = g
 	}
-	g.n++
+	wt.g, wt.i, wt.expired = g, len(g.waiting), false
+	g.waiting = append(g.waiting, wt)
+	sooner := l.earliest.IsZero() || wt.deadline.Before(l.earliest)
+	if sooner {
+		l.earliest = wt.deadline
+	}
 	if !l.running {
 		l.running = true
 		w.wg.Add(1)
 		go w.run(l)
+	} else if sooner {
+		l.poke()
 	}
 	l.mu.Unlock()
-	return l, g
+	return l
 }
 
-// leave removes a request from its group.
-func (w *waiters) leave(l *lot, g *group, c cond) {
+// leave removes wt from its group, unless it was woken meanwhile, and
+// empties its wake-up channel for the next join.
+func (w *waiters) leave(l *lot, wt *waiter, c cond) {
+	l.mu.Lock()
+	empty := false
+	if g := wt.g; g != nil {
+		g.remove(wt)
+		if len(g.waiting) == 0 && l.groups[c] == g {
+			delete(l.groups, c)
+		}
+		empty = len(l.groups) == 0
+	}
+	l.mu.Unlock()
 	select {
-	case <-g.ready:
-		// run released the group and took it out of the lot already; its
-		// count no longer matters.
-		return
+	case <-wt.wake:
 	default:
 	}
-	l.mu.Lock()
-	g.n--
-	if g.n == 0 && l.groups[c] == g {
-		delete(l.groups, c)
-	}
-	empty := len(l.groups) == 0
-	l.mu.Unlock()
 	if empty {
-		select {
-		case l.kick <- struct{}{}:
-		default:
-		}
+		l.poke()
+	}
+}
+
+func (l *lot) poke() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
 	}
 }
 
 // run tests the lot's conds now and after every change of its stream,
-// releasing each group whose cond is met, until no request waits.
+// releasing each group whose cond is met, and wakes requests whose
+// deadline passed, until no request waits.
 //
 // A request cannot miss its wake-up: it joins before its own test, and run
 // takes the change channel before each round of tests, so a change after
@@ -156,28 +204,69 @@ func (w *waiters) leave(l *lot, g *group, c cond) {
 // before a round that already sees the request.
 func (w *waiters) run(l *lot) {
 	defer w.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var armed time.Time
 	for {
 		changed := l.st.Changed()
 		l.mu.Lock()
 		for c, g := range l.groups {
 			if c.met(l.st) {
-				close(g.ready)
+				g.release()
 				delete(l.groups, c)
 			}
 		}
+		if now := time.Now(); !l.earliest.IsZero() && !now.Before(l.earliest) {
+			l.expire(now)
+		}
 		empty := len(l.groups) == 0
+		earliest := l.earliest
 		l.mu.Unlock()
 		if empty && w.retire(l) {
 			return
 		}
+		if !earliest.IsZero() && !earliest.Equal(armed) {
+			timer.Reset(time.Until(earliest))
+			armed = earliest
+		}
 		select {
 		case <-changed:
 		case <-l.kick:
+		case <-timer.C:
+			armed = time.Time{}
 		case <-w.done:
 			l.mu.Lock()
 			l.running = false
+			for _, g := range l.groups {
+				g.release()
+			}
 			l.mu.Unlock()
 			return
+		}
+	}
+}
+
+// expire wakes every request whose deadline is not after now, and finds
+// the earliest deadline left; the lot's mu is held. It runs only when the
+// earliest deadline has passed, so its scan is rare.
+func (l *lot) expire(now time.Time) {
+	l.earliest = time.Time{}
+	for c, g := range l.groups {
+		for i := 0; i < len(g.waiting); {
+			wt := g.waiting[i]
+			if now.Before(wt.deadline) {
+				if l.earliest.IsZero() || wt.deadline.Before(l.earliest) {
+					l.earliest = wt.deadline
+				}
+				i++
+				continue
+			}
+			g.remove(wt)
+			wt.expired = true
+			wt.wake <- struct{}{}
+		}
+		if len(g.waiting) == 0 {
+			delete(l.groups, c)
 		}
 	}
 }
@@ -193,13 +282,15 @@ func (w *waiters) retire(l *lot) bool {
 		return false
 	}
 	l.running = false
+	l.earliest = time.Time{}
 	if w.lots[l.st] == l {
 		delete(w.lots, l.st)
 	}
 	return true
 }
 
-// close stops every lot's goroutine; waiting requests see done closed.
+// close stops every lot's goroutine; waiting requests are woken and find
+// the waiters closed when they join again.
 func (w *waiters) close() {
 	w.mu.Lock()
 	if !w.closed {
