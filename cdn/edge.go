@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,7 @@ type Edge struct {
 	drainAt    atomic.Int64  // unix nanoseconds the drain began
 	drained    chan struct{} // closed when a drain is over
 	srv        atomic.Pointer[fasthttp.Server]
+	fast       atomic.Pointer[delivery.FastListener]
 }
 
 // New returns an edge. It validates cfg; nothing listens until Run or Serve.
@@ -147,8 +149,15 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 	e.srv.Store(srv)
 	e.log.Info().Str("addr", ln.Addr().String()).Msg("listening")
 
+	sl := delivery.Listener(ln)
+	if fl, err := e.delivery.FastListener(ln, e.admitFast); err == nil {
+		e.fast.Store(&fl)
+		sl = fl
+	} else {
+		e.log.Info().Err(err).Msg("serving without the fast path")
+	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(delivery.Listener(ln)) }()
+	go func() { served <- srv.Serve(sl) }()
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -185,6 +194,27 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 	e.wg.Wait()
 	e.client.CloseIdleConnections()
 	return err
+}
+
+// admitFast lets the delivery fast path answer a viewer's request for a
+// complete object of a stream the edge holds, when the viewer may have it;
+// it counts the viewer as serveLive does. Anything else takes the full
+// path, which pulls streams, answers errors and waits.
+func (e *Edge) admitFast(name, query []byte, client netip.Addr, now time.Time) bool {
+	if !e.access.AdmitViewer(name, query, client, now) {
+		return false
+	}
+	e.mu.RLock()
+	p := e.pulls[string(name)]
+	if p != nil {
+		p.touch()
+	}
+	e.mu.RUnlock()
+	if p == nil {
+		return false
+	}
+	e.viewers.saw(name, client, now)
+	return true
 }
 
 // Drain stops taking new viewers and child edges; Run returns once the

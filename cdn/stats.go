@@ -95,10 +95,14 @@ func (e *Edge) Load() Load {
 }
 
 func (e *Edge) openConns() int {
+	n := 0
 	if srv := e.srv.Load(); srv != nil {
-		return int(srv.GetOpenConnectionsCount())
+		n += int(srv.GetOpenConnectionsCount())
 	}
-	return 0
+	if fl := e.fast.Load(); fl != nil {
+		n += (*fl).Conns()
+	}
+	return n
 }
 
 // egressBytes returns every body byte sent, to viewers and to children.

@@ -60,6 +60,9 @@ type Config struct {
 	// does not own (/ingest/, /healthz, /metrics): the origin's LL-HLS and
 	// LL-DASH routes, /time, and the feed edges pull.
 	Delivery fasthttp.RequestHandler
+	// Listen, if set, wraps the HTTP listener, as the delivery fast path
+	// does; delivery.Listener wraps it otherwise.
+	Listen func(net.Listener) (net.Listener, error)
 	// Streams, if set, is the set of windows the server fills; New makes
 	// one otherwise. Setting it lets Delivery be built before the server.
 	Streams *window.Streams

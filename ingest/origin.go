@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"net"
 
 	"github.com/rs/zerolog"
 
@@ -29,6 +30,9 @@ func NewOrigin(ctx context.Context, cfg Config, access cdn.Access, log zerolog.L
 		Feed:   cdn.FeedOptions{Context: ctx, Hop: "origin"},
 		Access: access,
 	})
+	cfg.Listen = func(l net.Listener) (net.Listener, error) {
+		return deliver.FastListener(l, access.AdmitViewer)
+	}
 	srv, err := New(cfg, log)
 	if err != nil {
 		deliver.Close()

@@ -190,9 +190,16 @@ func (s *Server) Run(ctx context.Context) error {
 		defer loops.Done()
 		errc <- s.acceptRTMP(runCtx, rtmpLn)
 	}()
+	served := delivery.Listener(httpLn)
+	if s.cfg.Listen != nil {
+		if served, err = s.cfg.Listen(httpLn); err != nil {
+			s.log.Info().Err(err).Msg("serving without the fast path")
+			served = delivery.Listener(httpLn)
+		}
+	}
 	go func() {
 		defer loops.Done()
-		errc <- s.http.Serve(delivery.Listener(httpLn))
+		errc <- s.http.Serve(served)
 	}()
 
 	var runErr error

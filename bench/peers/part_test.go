@@ -75,7 +75,13 @@ func BenchmarkPartVsNginx(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	go func() { _ = srv.Serve(delivery.Listener(l)) }()
+	var ln net.Listener = delivery.Listener(l)
+	if os.Getenv("LIVETREE_FAST") != "" {
+		if ln, err = d.FastListener(l, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	go func() { _ = srv.Serve(ln) }()
 	defer srv.Shutdown()
 
 	dir := b.TempDir()

@@ -10,8 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var crlf = []byte("\r\n")
-
 // chunkWriter writes HTTP/1.1 chunks straight to the socket, each in one
 // writev of its size line, its bytes and the CRLF that ends it, behind the
 // response's headers when the connection held them back (conn.hold).

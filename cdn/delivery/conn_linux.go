@@ -40,6 +40,7 @@ type conn struct {
 	holding bool   // the next Write is kept back
 	held    []byte // a write kept back, sent before any later bytes
 	bufs    [2][]byte
+	pre     []byte // bytes the fast path read and did not answer
 
 	mu     sync.Mutex // guards hang and closed: Close may come from any goroutine
 	hang   *hangup
@@ -77,6 +78,15 @@ func (c *conn) takeHeld() []byte {
 	h := c.held
 	c.held = c.held[:0]
 	return h
+}
+
+func (c *conn) Read(p []byte) (int, error) {
+	if len(c.pre) > 0 {
+		n := copy(p, c.pre)
+		c.pre = c.pre[n:]
+		return n, nil
+	}
+	return c.TCPConn.Read(p)
 }
 
 func (c *conn) Write(p []byte) (int, error) {

@@ -47,10 +47,17 @@ func newFixture(t testing.TB, cfg Config, tune ...func(*fasthttp.Server)) *fixtu
 	}
 	f.addr = ln.Addr().String()
 	f.base = "http://" + f.addr
+	// Every test of the fixture goes through the fast path where there is
+	// one, so the answers it gives and the connections it hands over are
+	// checked by the same tests as the full server's.
+	var sl net.Listener = Listener(ln)
+	if fl, err := f.h.FastListener(ln, nil); err == nil {
+		sl = fl
+	}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
-		_ = srv.Serve(Listener(ln))
+		_ = srv.Serve(sl)
 	}()
 	t.Cleanup(func() {
 		f.h.Close()

@@ -1,0 +1,138 @@
+package delivery
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/livetree/livetree/packager/window"
+)
+
+// Admit decides whether the fast path may answer a viewer's request for a
+// file of stream, given the request's query and the client's address. It
+// runs on the fast path's own threads, for every request, so it must not
+// block. Refusing is never an answer to the client: the request goes to
+// the full server, which answers it and says why.
+type Admit func(stream, query []byte, client netip.Addr, now time.Time) bool
+
+// FastListener is a net.Listener whose Accept yields the connections its
+// fast path handed over.
+type FastListener interface {
+	net.Listener
+	// Conns returns the connections the fast path holds now.
+	Conns() int
+}
+
+// fastBody is where a fast answer's body comes from: bytes in memory, or
+// a span of a complete segment's file.
+type fastBody struct {
+	mem    []byte
+	seg    *window.Segment
+	off, n int
+}
+
+func (b fastBody) size() int {
+	if b.seg != nil {
+		return b.n
+	}
+	return len(b.mem)
+}
+
+// fastAnswer appends to dst the status line and headers that answer rq
+// with a complete object, and returns them with the body to send. It
+// reports false for anything else (a playlist, an object not complete
+// yet, one gone, a refused viewer), which the full server then answers.
+func (h *Handler) fastAnswer(dst []byte, rq reqHead, admit Admit, client netip.Addr, now time.Time, date []byte) ([]byte, fastBody, bool) {
+	r, err := parseRoute(rq.path, h.cfg.UTCTimingPath)
+	if err != nil || r.kind != routeObject {
+		return dst, fastBody{}, false
+	}
+	st := h.cfg.Streams.Get(r.stream)
+	if st == nil {
+		return dst, fastBody{}, false
+	}
+	if admit != nil && !admit(rq.path[len(livePrefix):len(livePrefix)+len(r.stream)], rq.query, client, now) {
+		return dst, fastBody{}, false
+	}
+	tr, err := track(st, r.obj.Kind)
+	if err != nil {
+		return dst, fastBody{}, false
+	}
+	body, kind, ok := completeObject(tr, r.obj)
+	if !ok {
+		return dst, fastBody{}, false
+	}
+	st.Touch()
+	h.count(kind)
+	ct := typeVideo
+	if r.obj.Kind == "audio" {
+		ct = typeAudio
+	}
+	dst = append(dst, "HTTP/1.1 200 OK\r\nDate: "...)
+	dst = append(dst, date...)
+	dst = append(dst, "\r\nContent-Type: "...)
+	dst = append(dst, ct...)
+	dst = append(dst, "\r\nContent-Length: "...)
+	dst = strconv.AppendInt(dst, int64(body.size()), 10)
+	dst = appendHeader(dst, hdrHop, h.hop)
+	dst = appendHeader(dst, hdrACAO, valStar)
+	dst = appendHeader(dst, hdrACEH, valExposed)
+	dst = appendHeader(dst, hdrAcceptRanges, valBytes)
+	dst = appendHeader(dst, hdrCacheControl, cacheImmutable)
+	if rq.close {
+		dst = append(dst, "\r\nConnection: close"...)
+	}
+	dst = append(dst, "\r\n\r\n"...)
+	if rq.isHead {
+		body = fastBody{}
+	}
+	return dst, body, true
+}
+
+func appendHeader(dst, name, value []byte) []byte {
+	dst = append(dst, crlf...)
+	dst = append(dst, name...)
+	dst = append(dst, headerSep...)
+	return append(dst, value...)
+}
+
+// completeObject finds a complete init segment, segment or part, and
+// where to send its bytes from.
+func completeObject(tr *window.Track, n window.ObjectName) (fastBody, reqKind, bool) {
+	if n.Type == window.ObjInit {
+		in := tr.InitByEpoch(n.Epoch)
+		if in == nil {
+			return fastBody{}, kindInit, false
+		}
+		return fastBody{mem: in.Data}, kindInit, true
+	}
+	seg, ok := tr.Segment(n.MSN)
+	if !ok || seg.Init.Epoch != n.Epoch {
+		return fastBody{}, 0, false
+	}
+	kind, off, size := kindSegment, 0, seg.Size()
+	if n.Type == window.ObjSegment {
+		if !seg.Complete() {
+			return fastBody{}, 0, false
+		}
+	} else {
+		p, ok := seg.Part(n.Part)
+		if !ok || !p.Complete {
+			return fastBody{}, 0, false
+		}
+		kind, off, size = kindPart, p.Offset, p.Size
+	}
+	// As sendSpan: small objects still in memory are copied, the rest go
+	// from the file.
+	if data, ok := seg.BytesInMemory(off); ok && len(data) >= size && (size < minFileSend || !canSendFile) {
+		return fastBody{mem: data[:size]}, kind, true
+	}
+	if canSendFile && seg.WithFile(0, func(int, int64) error { return nil }) == nil {
+		return fastBody{seg: seg, off: off, n: size}, kind, true
+	}
+	if data, _ := seg.Bytes(off); len(data) >= size {
+		return fastBody{mem: data[:size]}, kind, true
+	}
+	return fastBody{}, 0, false
+}

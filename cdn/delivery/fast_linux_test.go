@@ -1,0 +1,260 @@
+package delivery
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/livetree/livetree/packager/window"
+)
+
+// pick returns the name of an object of fastObjects of a type and kind.
+func pick(objs map[window.ObjectName][]byte, typ window.ObjectKind, kind string) string {
+	for n := range objs {
+		if n.Type == typ && n.Kind == kind {
+			return n.String()
+		}
+	}
+	return ""
+}
+
+// fastObjects returns the names of a complete init segment, video and
+// audio parts, and a complete segment of st, with the bytes the window
+// holds for each.
+func fastObjects(t *testing.T, st *window.Stream) map[window.ObjectName][]byte {
+	t.Helper()
+	objs := map[window.ObjectName][]byte{}
+	for _, kind := range []string{"video", "audio"} {
+		id, _ := window.TrackIDOf(kind)
+		tr, _ := st.Track(id, false)
+		in := tr.Init()
+		objs[window.ObjectName{Type: window.ObjInit, Kind: kind, Epoch: in.Epoch}] = in.Data
+		segs := tr.Segments()
+		seg := segs[len(segs)-2]
+		data, _ := seg.Bytes(0)
+		objs[window.ObjectName{Type: window.ObjSegment, Kind: kind, Epoch: seg.Init.Epoch, MSN: seg.MSN}] = data
+		for _, p := range seg.Parts() {
+			n := window.ObjectName{Type: window.ObjPart, Kind: kind, Epoch: seg.Init.Epoch, MSN: seg.MSN, Part: p.Index}
+			objs[n] = data[p.Offset : p.Offset+p.Size]
+		}
+	}
+	return objs
+}
+
+// TestFastMatchesFull checks that the fast path answers a complete object
+// with the same status, headers and bytes as the full server, and counts
+// it the same way.
+func TestFastMatchesFull(t *testing.T) {
+	r := record(t)
+	f := newFixture(t, Config{Hop: "o"})
+	st := r.window("m")
+	r.play(t, st, 0, len(r.chunks)/2)
+	f.streams.Add(st)
+
+	// The same handler behind a server without the fast path.
+	srv := f.h.Server()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(Listener(ln)) }()
+	defer srv.Shutdown()
+	full := "http://" + ln.Addr().String()
+
+	for n, want := range fastObjects(t, st) {
+		name := n.String()
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			before := f.h.Stats().BytesOut.Load()
+			fr, fb := do(t, method, f.base+"/live/m/"+name)
+			sent := f.h.Stats().BytesOut.Load() - before
+			rr, rb := do(t, method, full+"/live/m/"+name)
+			if fr.StatusCode != http.StatusOK || rr.StatusCode != http.StatusOK {
+				t.Fatalf("%s %s: fast %d, full %d", method, name, fr.StatusCode, rr.StatusCode)
+			}
+			if !bytes.Equal(fb, rb) || (method == http.MethodGet && !bytes.Equal(fb, want)) {
+				t.Fatalf("%s %s: bodies differ (%d, %d, window %d bytes)", method, name, len(fb), len(rb), len(want))
+			}
+			if method == http.MethodGet && sent != uint64(len(want)) {
+				t.Errorf("%s %s: counted %d bytes out, sent %d", method, name, sent, len(want))
+			}
+			fr.Header.Del("Date")
+			rr.Header.Del("Date")
+			if fh, rh := headerText(fr.Header), headerText(rr.Header); fh != rh {
+				t.Fatalf("%s %s: headers differ\nfast:\n%s\nfull:\n%s", method, name, fh, rh)
+			}
+		}
+	}
+}
+
+func headerText(h http.Header) string {
+	var b strings.Builder
+	_ = h.Write(&b)
+	return b.String()
+}
+
+// TestFastHandsOver sends, pipelined in one write, a part the fast path
+// answers, then a playlist and another part it must leave to the full
+// server, and checks that all three come back in order, whole, on the one
+// connection, which is then the server's.
+func TestFastHandsOver(t *testing.T) {
+	r := record(t)
+	f := newFixture(t, Config{})
+	st := r.window("h")
+	r.play(t, st, 0, len(r.chunks)/2)
+	f.streams.Add(st)
+	objs := fastObjects(t, st)
+	part, seg := pick(objs, window.ObjPart, "video"), pick(objs, window.ObjSegment, "video")
+	byName := map[string][]byte{}
+	for n, data := range objs {
+		byName[n.String()] = data
+	}
+	c, err := net.Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := "GET /live/h/" + part + " HTTP/1.1\r\nHost: t\r\n\r\n" +
+		"GET /live/h/video.m3u8 HTTP/1.1\r\nHost: t\r\n\r\n" +
+		"GET /live/h/" + seg + " HTTP/1.1\r\nHost: t\r\n\r\n"
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	for i, want := range []string{part, "video.m3u8", seg} {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d, %v", want, resp.StatusCode, err)
+		}
+		if data, ok := byName[want]; ok && !bytes.Equal(body, data) {
+			t.Fatalf("%s: %d bytes, want %d", want, len(body), len(data))
+		}
+		if want == "video.m3u8" && !bytes.HasPrefix(body, []byte("#EXTM3U")) {
+			t.Fatalf("playlist: %q", body)
+		}
+	}
+}
+
+// TestFastSlowReader checks that a client that stops reading holds only
+// its own answers back: another client's are immediate, and the stuck
+// one gets every byte, in order, once it reads again.
+func TestFastSlowReader(t *testing.T) {
+	r := record(t)
+	f := newFixture(t, Config{})
+	st := r.window("w")
+	r.play(t, st, 0, len(r.chunks)/2)
+	f.streams.Add(st)
+	objs := fastObjects(t, st)
+	seg := pick(objs, window.ObjSegment, "video")
+	want := objs[window.ObjectName{}]
+	for n, data := range objs {
+		if n.String() == seg {
+			want = data
+		}
+	}
+
+	stuck, err := net.Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	// Enough answers to fill both sockets' buffers (megabytes on loopback)
+	// several times over.
+	n := 1 + (32<<20)/len(want)
+	one := "GET /live/w/" + seg + " HTTP/1.1\r\nHost: t\r\n\r\n"
+	if _, err := io.WriteString(stuck, strings.Repeat(one, n)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+
+	for range 20 {
+		start := time.Now()
+		resp, body := get(t, f.base+"/live/w/"+seg)
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(body, want) {
+			t.Fatalf("other client: status %d, %d bytes", resp.StatusCode, len(body))
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("other client waited %v behind a stuck one", d)
+		}
+	}
+
+	_ = stuck.SetReadDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(stuck)
+	for i := range n {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("stuck client, answer %d: %v", i, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || !bytes.Equal(body, want) {
+			t.Fatalf("stuck client, answer %d: %d bytes, %v", i, len(body), err)
+		}
+	}
+}
+
+// TestFastClose checks that Connection: close is honoured and that closing
+// the listener closes the connections still on the fast path.
+func TestFastClose(t *testing.T) {
+	r := record(t)
+	h := New(Config{}, zerolog.Nop())
+	defer h.Close()
+	st := r.window("c")
+	r.play(t, st, 0, len(r.chunks)/2)
+	h.cfg.Streams.Add(st)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := h.FastListener(ln, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := h.Server()
+	go func() { _ = srv.Serve(fl) }()
+	part := pick(fastObjects(t, st), window.ObjPart, "audio")
+
+	closing, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closing.Close()
+	_, _ = io.WriteString(closing, "GET /live/c/"+part+" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+	_ = closing.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if all, err := io.ReadAll(closing); err != nil || !bytes.HasPrefix(all, []byte("HTTP/1.1 200 OK\r\n")) ||
+		!bytes.Contains(all, []byte("\r\nConnection: close\r\n")) {
+		t.Fatalf("Connection: close: %v, %q", err, all[:min(len(all), 200)])
+	}
+
+	idle, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	waitFor(t, 5*time.Second, "the idle connection on the fast path", func() bool { return fl.Conns() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.ShutdownWithContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = idle.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := idle.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("idle connection after shutdown: %v, want EOF", err)
+	}
+	if n := fl.Conns(); n != 0 {
+		t.Fatalf("%d connections left", n)
+	}
+}

@@ -1,0 +1,507 @@
+package delivery
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// FastListener wraps l, which must be a TCP listener, for a fasthttp
+// server mounting h. Each connection it accepts starts on the fast path:
+// an event loop per core that reads requests itself and answers those for
+// complete objects (init segments, parts and segments already written)
+// with one writev, or a header and a sendfile, with no goroutine, timer or
+// buffer of fasthttp's per request. A connection's first other request,
+// whatever it is, hands the connection with its unread bytes to the
+// server, through Accept, for the rest of its life; so playlists, blocked
+// reloads, streamed objects, ranges and every error are answered by the
+// one full server. admit, if not nil, is asked before each answer.
+func (h *Handler) FastListener(l net.Listener, admit Admit) (FastListener, error) {
+	tl, ok := l.(*net.TCPListener)
+	if !ok {
+		return nil, errors.New("delivery: the fast path needs a TCP listener")
+	}
+	rc, err := tl.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	// The loops accept on a duplicate of the listener's descriptor, in
+	// their own epoll sets: Go's poller will not wait on a listener for
+	// anyone but its own Accept.
+	lfd := -1
+	cerr := rc.Control(func(fd uintptr) { lfd, err = unix.Dup(int(fd)) })
+	if cerr != nil || err != nil {
+		return nil, errors.Join(cerr, err)
+	}
+	f := &fastLoop{
+		h: h, ln: tl, lfd: lfd, admit: admit,
+		handed: make(chan net.Conn, 1024),
+		closed: make(chan struct{}),
+	}
+	for range runtime.GOMAXPROCS(0) {
+		w, err := newFastWorker(f)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		f.workers = append(f.workers, w)
+	}
+	f.wg.Add(len(f.workers))
+	for _, w := range f.workers {
+		go w.run()
+	}
+	return f, nil
+}
+
+type fastLoop struct {
+	h       *Handler
+	ln      *net.TCPListener
+	lfd     int // the listener's descriptor, duplicated
+	admit   Admit
+	workers []*fastWorker
+	handed  chan net.Conn
+	closed  chan struct{}
+	once    sync.Once
+	wg      sync.WaitGroup
+	conns   atomic.Int64
+}
+
+func (f *fastLoop) Accept() (net.Conn, error) {
+	select {
+	case c := <-f.handed:
+		return c, nil
+	case <-f.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (f *fastLoop) Addr() net.Addr { return f.ln.Addr() }
+
+func (f *fastLoop) Conns() int { return int(f.conns.Load()) }
+
+// Close stops accepting, closes every connection still on the fast path
+// and waits for the loops; connections handed over are the server's.
+func (f *fastLoop) Close() error {
+	f.once.Do(func() {
+		close(f.closed)
+		for _, w := range f.workers {
+			_ = w.file.Close()
+		}
+		f.wg.Wait()
+		unix.Close(f.lfd)
+		_ = f.ln.Close()
+	})
+	return nil
+}
+
+// accept takes one connection waiting on the listener. Taking one a turn
+// spreads a burst of them over the loops, which all see the listener
+// ready until its queue is empty.
+func (w *fastWorker) accept(now time.Time) {
+	for {
+		fd, sa, err := unix.Accept4(w.f.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		switch {
+		case errors.Is(err, unix.EAGAIN):
+			return
+		case errors.Is(err, unix.EINTR), errors.Is(err, unix.ECONNABORTED):
+			continue
+		case err != nil:
+			// Out of descriptors, most likely: the connection waits in the
+			// backlog until one is free.
+			w.f.h.log.Warn().Err(err).Msg("fast path: accept failed")
+			return
+		}
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
+		w.add(fd, sockAddr(sa), now)
+		return
+	}
+}
+
+func sockAddr(sa unix.Sockaddr) netip.Addr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrFrom4(a.Addr)
+	case *unix.SockaddrInet6:
+		return netip.AddrFrom16(a.Addr).Unmap()
+	}
+	return netip.Addr{}
+}
+
+// fastWorker is one event loop: an epoll set in Go's poller, so that the
+// goroutine running it parks without a thread when nothing is ready.
+type fastWorker struct {
+	f      *fastLoop
+	epfd   int
+	file   *os.File
+	rc     syscall.RawConn
+	events []unix.EpollEvent
+	n      int
+	werr   error
+	ready  func(uintptr) bool
+
+	conns map[int32]*fastConn
+
+	hdr     []byte // scratch for a response's headers
+	date    []byte
+	dateSec int64
+	sweepAt time.Time
+}
+
+// fastConn is a connection on the fast path. Its buffer holds request
+// bytes not consumed yet; out and body what is left of a response the
+// socket could not take at once.
+type fastConn struct {
+	fd     int
+	client netip.Addr
+	buf    []byte
+	n      int
+	out    []byte
+	body   fastBody
+	close  bool  // close once the response is out
+	since  int64 // unix nanoseconds of the last progress
+	outErr bool  // waiting for EPOLLOUT
+}
+
+func (c *fastConn) pending() bool { return len(c.out) > 0 || c.body.size() > 0 }
+
+func newFastWorker(f *fastLoop) (*fastWorker, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	file := os.NewFile(uintptr(epfd), "fastpath")
+	rc, err := file.SyscallConn()
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
+	w := &fastWorker{f: f, epfd: epfd, file: file, rc: rc, events: make([]unix.EpollEvent, 256),
+		conns: make(map[int32]*fastConn)}
+	// Every loop waits on the listener; EPOLLEXCLUSIVE wakes one of them
+	// for each connection rather than all.
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE, Fd: int32(f.lfd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, f.lfd, &ev); err != nil {
+		file.Close()
+		return nil, err
+	}
+	w.ready = func(epfd uintptr) bool {
+		w.n, w.werr = epollWait(int(epfd), w.events)
+		return w.werr != nil || w.n > 0
+	}
+	return w, nil
+}
+
+func (w *fastWorker) add(fd int, client netip.Addr, now time.Time) {
+	c := &fastConn{fd: fd, client: client, buf: make([]byte, readBufferSize), since: now.UnixNano()}
+	w.conns[int32(fd)] = c
+	w.f.conns.Add(1)
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
+	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		w.drop(c)
+	}
+}
+
+const sweepEvery = time.Second
+
+func (w *fastWorker) run() {
+	defer w.f.wg.Done()
+	defer w.dropAll()
+	w.sweepAt = time.Now().Add(sweepEvery)
+	_ = w.file.SetReadDeadline(w.sweepAt)
+	for {
+		err := w.rc.Read(w.ready)
+		now := time.Now()
+		if errors.Is(err, os.ErrDeadlineExceeded) || !now.Before(w.sweepAt) {
+			w.sweep(now)
+			w.sweepAt = now.Add(sweepEvery)
+			_ = w.file.SetReadDeadline(w.sweepAt)
+			if err != nil {
+				continue
+			}
+		}
+		if err != nil || w.werr != nil {
+			return
+		}
+		for _, ev := range w.events[:w.n] {
+			if int(ev.Fd) == w.f.lfd {
+				w.accept(now)
+			} else if c := w.conns[ev.Fd]; c != nil {
+				w.handle(c, ev.Events, now)
+			}
+		}
+	}
+}
+
+func (w *fastWorker) handle(c *fastConn, events uint32, now time.Time) {
+	if events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+		w.drop(c)
+		return
+	}
+	if c.pending() {
+		if !w.flush(c, now) || c.pending() {
+			return
+		}
+		if c.close {
+			w.drop(c)
+			return
+		}
+		c.outErr = false
+		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}
+		_ = unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev)
+	}
+	if events&unix.EPOLLIN == 0 && c.n == 0 {
+		return
+	}
+	if events&unix.EPOLLIN != 0 {
+		m, err := unix.Read(c.fd, c.buf[c.n:])
+		if errors.Is(err, unix.EAGAIN) {
+			return
+		}
+		if err != nil || m == 0 {
+			w.drop(c)
+			return
+		}
+		c.n += m
+		c.since = now.UnixNano()
+	}
+	w.serve(c, now)
+}
+
+// serve answers the requests in c's buffer while they are for complete
+// objects and the socket takes the answers.
+func (w *fastWorker) serve(c *fastConn, now time.Time) {
+	for c.n > 0 && !c.pending() {
+		rq, v := parseHead(c.buf[:c.n])
+		switch v {
+		case headPartial:
+			if c.n == len(c.buf) {
+				w.handOver(c)
+			}
+			return
+		case headPass:
+			w.handOver(c)
+			return
+		}
+		hdr, body, ok := w.f.h.fastAnswer(w.hdr[:0], rq, w.f.admit, c.client, now, w.dateAt(now))
+		w.hdr = hdr[:0]
+		if !ok {
+			w.handOver(c)
+			return
+		}
+		c.n = copy(c.buf, c.buf[rq.size:c.n])
+		c.close = rq.close
+		if !w.send(c, hdr, body, now) {
+			return
+		}
+		if c.close && !c.pending() {
+			w.drop(c)
+			return
+		}
+	}
+}
+
+// send writes a response, keeping what the socket does not take for
+// flush. It reports false when c was dropped.
+func (w *fastWorker) send(c *fastConn, hdr []byte, body fastBody, now time.Time) bool {
+	if body.seg == nil {
+		n, err := unix.Writev(c.fd, [][]byte{hdr, body.mem})
+		if err != nil && !errors.Is(err, unix.EAGAIN) {
+			w.drop(c)
+			return false
+		}
+		n = max(n, 0)
+		w.f.h.stats.BytesOut.Add(uint64(max(n-len(hdr), 0)))
+		if n < len(hdr) {
+			c.out = append(c.out[:0], hdr[n:]...)
+			c.body = body
+		} else {
+			c.body = fastBody{mem: body.mem[n-len(hdr):]}
+		}
+	} else {
+		n, err := unix.SendmsgN(c.fd, hdr, nil, nil, unix.MSG_MORE)
+		if err != nil && !errors.Is(err, unix.EAGAIN) {
+			w.drop(c)
+			return false
+		}
+		c.out = append(c.out[:0], hdr[max(n, 0):]...)
+		c.body = body
+	}
+	if !c.pending() {
+		return true
+	}
+	return w.flush(c, now) && w.waitOut(c)
+}
+
+// waitOut asks for EPOLLOUT while a response is unfinished.
+func (w *fastWorker) waitOut(c *fastConn) bool {
+	if !c.pending() || c.outErr {
+		return true
+	}
+	c.outErr = true
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT, Fd: int32(c.fd)}
+	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+		w.drop(c)
+		return false
+	}
+	return true
+}
+
+// flush sends what is left of c's response until the socket is full. It
+// reports false when c was dropped.
+func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
+	for len(c.out) > 0 {
+		flags := 0
+		if c.body.size() > 0 && c.body.seg != nil {
+			flags = unix.MSG_MORE
+		}
+		var n int
+		var err error
+		if c.body.seg == nil && len(c.body.mem) > 0 {
+			n, err = unix.Writev(c.fd, [][]byte{c.out, c.body.mem})
+		} else {
+			n, err = unix.SendmsgN(c.fd, c.out, nil, nil, flags)
+		}
+		if errors.Is(err, unix.EAGAIN) {
+			return true
+		}
+		if err != nil {
+			w.drop(c)
+			return false
+		}
+		c.since = now.UnixNano()
+		if n < len(c.out) {
+			c.out = c.out[n:]
+			continue
+		}
+		n -= len(c.out)
+		c.out = c.out[:0]
+		if c.body.seg == nil {
+			c.body.mem = c.body.mem[n:]
+			w.f.h.stats.BytesOut.Add(uint64(n))
+		}
+	}
+	for c.body.seg == nil && len(c.body.mem) > 0 {
+		n, err := unix.Write(c.fd, c.body.mem)
+		if errors.Is(err, unix.EAGAIN) {
+			return true
+		}
+		if err != nil {
+			w.drop(c)
+			return false
+		}
+		c.since = now.UnixNano()
+		c.body.mem = c.body.mem[n:]
+		w.f.h.stats.BytesOut.Add(uint64(n))
+	}
+	for c.body.seg != nil && c.body.n > 0 {
+		var m int
+		err := c.body.seg.WithFile(c.body.off, func(fd int, at int64) error {
+			var err error
+			m, err = unix.Sendfile(c.fd, fd, &at, c.body.n)
+			return err
+		})
+		if m > 0 {
+			c.body.off += m
+			c.body.n -= m
+			c.since = now.UnixNano()
+			w.f.h.stats.BytesOut.Add(uint64(m))
+		}
+		switch {
+		case errors.Is(err, unix.EAGAIN):
+			return true
+		case errors.Is(err, unix.EINTR):
+		case err != nil || m == 0:
+			// The segment left the window mid-send: the client sees a
+			// short body, never a wrong one.
+			w.f.h.stats.Aborted.Add(1)
+			w.drop(c)
+			return false
+		}
+	}
+	if c.body.size() == 0 {
+		c.body = fastBody{}
+	}
+	return true
+}
+
+// handOver moves c, with its unread bytes, to the full server.
+func (w *fastWorker) handOver(c *fastConn) {
+	w.forget(c)
+	_ = unix.EpollCtl(w.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	file := os.NewFile(uintptr(c.fd), "")
+	nc, err := net.FileConn(file)
+	file.Close()
+	if err != nil {
+		w.f.h.log.Warn().Err(err).Msg("fast path: handing a connection over failed")
+		return
+	}
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		nc.Close()
+		return
+	}
+	lc := &conn{TCPConn: tc, pre: append([]byte(nil), c.buf[:c.n]...)}
+	select {
+	case w.f.handed <- lc:
+	case <-w.f.closed:
+		lc.Close()
+	}
+}
+
+// forget takes c out of the loop's books, leaving its descriptor open.
+func (w *fastWorker) forget(c *fastConn) {
+	delete(w.conns, int32(c.fd))
+	w.f.conns.Add(-1)
+}
+
+func (w *fastWorker) drop(c *fastConn) {
+	w.forget(c)
+	unix.Close(c.fd) // closing removes it from the epoll set
+}
+
+func (w *fastWorker) dropAll() {
+	for _, c := range w.conns {
+		w.drop(c)
+	}
+}
+
+// sweep closes connections idle past the server's limits: a request not
+// all there in readTimeout, a response not taken in writeTimeout, no
+// request at all in idleTimeout.
+func (w *fastWorker) sweep(now time.Time) {
+	for _, c := range w.conns {
+		limit := idleTimeout
+		switch {
+		case c.pending():
+			limit = writeTimeout
+		case c.n > 0:
+			limit = readTimeout
+		}
+		if now.UnixNano()-c.since > int64(limit) {
+			w.drop(c)
+		}
+	}
+}
+
+// dateAt returns the Date header's value for now, formatted once a second.
+func (w *fastWorker) dateAt(now time.Time) []byte {
+	if s := now.Unix(); s != w.dateSec {
+		w.dateSec = s
+		w.date = now.UTC().AppendFormat(w.date[:0], http.TimeFormat)
+	}
+	return w.date
+}
