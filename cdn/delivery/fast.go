@@ -87,6 +87,8 @@ func (h *Handler) fastAnswer(dst []byte, rq reqHead, admit Admit, client netip.A
 	if rq.isHead {
 		body = fastBody{}
 	}
+	// Counted when handed over, as sendBytes counts.
+	h.stats.BytesOut.Add(uint64(body.size()))
 	return dst, body, true
 }
 

@@ -47,6 +47,7 @@ func (h *Handler) FastListener(l net.Listener, admit Admit) (FastListener, error
 		handed: make(chan net.Conn, 1024),
 		closed: make(chan struct{}),
 	}
+	f.wake, _ = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	for range runtime.GOMAXPROCS(0) {
 		w, err := newFastWorker(f)
 		if err != nil {
@@ -66,6 +67,7 @@ type fastLoop struct {
 	h       *Handler
 	ln      *net.TCPListener
 	lfd     int // the listener's descriptor, duplicated
+	wake    int // eventfd
 	admit   Admit
 	workers []*fastWorker
 	handed  chan net.Conn
@@ -93,10 +95,22 @@ func (f *fastLoop) Conns() int { return int(f.conns.Load()) }
 func (f *fastLoop) Close() error {
 	f.once.Do(func() {
 		close(f.closed)
-		for _, w := range f.workers {
-			_ = w.file.Close()
+		if blockingWait {
+			var one [8]byte
+			one[0] = 1
+			_, _ = unix.Write(f.wake, one[:])
+		} else {
+			for _, w := range f.workers {
+				_ = w.file.Close()
+			}
 		}
 		f.wg.Wait()
+		if blockingWait {
+			for _, w := range f.workers {
+				_ = w.file.Close()
+			}
+			unix.Close(f.wake)
+		}
 		unix.Close(f.lfd)
 		_ = f.ln.Close()
 	})
@@ -151,20 +165,19 @@ type fastWorker struct {
 
 	conns map[int32]*fastConn
 
+	rbuf    []byte // requests read, until answered or kept
 	hdr     []byte // scratch for a response's headers
 	date    []byte
 	dateSec int64
 	sweepAt time.Time
 }
 
-// fastConn is a connection on the fast path. Its buffer holds request
-// bytes not consumed yet; out and body what is left of a response the
-// socket could not take at once.
+// fastConn is a connection on the fast path; out and body are what is
+// left of a response the socket could not take at once.
 type fastConn struct {
 	fd     int
 	client netip.Addr
-	buf    []byte
-	n      int
+	unread []byte // the start of a request, or requests behind a response
 	out    []byte
 	body   fastBody
 	close  bool  // close once the response is out
@@ -189,7 +202,7 @@ func newFastWorker(f *fastLoop) (*fastWorker, error) {
 		file.Close()
 		return nil, err
 	}
-	w := &fastWorker{f: f, epfd: epfd, file: file, rc: rc, events: make([]unix.EpollEvent, 256),
+	w := &fastWorker{f: f, epfd: epfd, file: file, rc: rc, events: make([]unix.EpollEvent, 256), rbuf: make([]byte, readBufferSize),
 		conns: make(map[int32]*fastConn)}
 	// Every loop waits on the listener; EPOLLEXCLUSIVE wakes one of them
 	// for each connection rather than all.
@@ -198,6 +211,8 @@ func newFastWorker(f *fastLoop) (*fastWorker, error) {
 		file.Close()
 		return nil, err
 	}
+	ev = unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(f.wake)}
+	_ = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, f.wake, &ev)
 	w.ready = func(epfd uintptr) bool {
 		w.n, w.werr = epollWait(int(epfd), w.events)
 		return w.werr != nil || w.n > 0
@@ -206,7 +221,7 @@ func newFastWorker(f *fastLoop) (*fastWorker, error) {
 }
 
 func (w *fastWorker) add(fd int, client netip.Addr, now time.Time) {
-	c := &fastConn{fd: fd, client: client, buf: make([]byte, readBufferSize), since: now.UnixNano()}
+	c := &fastConn{fd: fd, client: client, since: now.UnixNano()}
 	w.conns[int32(fd)] = c
 	w.f.conns.Add(1)
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
@@ -217,9 +232,46 @@ func (w *fastWorker) add(fd int, client netip.Addr, now time.Time) {
 
 const sweepEvery = time.Second
 
+var blockingWait = os.Getenv("LIVETREE_FAST_BLOCK") != ""
+
+func (w *fastWorker) runBlocking() {
+	w.sweepAt = time.Now().Add(sweepEvery)
+	for {
+		ms := int(time.Until(w.sweepAt)/time.Millisecond) + 1
+		n, err := unix.EpollWait(w.epfd, w.events, max(ms, 0))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		select {
+		case <-w.f.closed:
+			return
+		default:
+		}
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		if !now.Before(w.sweepAt) {
+			w.sweep(now)
+			w.sweepAt = now.Add(sweepEvery)
+		}
+		for _, ev := range w.events[:n] {
+			if int(ev.Fd) == w.f.lfd {
+				w.accept(now)
+			} else if c := w.conns[ev.Fd]; c != nil {
+				w.handle(c, ev.Events, now)
+			}
+		}
+	}
+}
+
 func (w *fastWorker) run() {
 	defer w.f.wg.Done()
 	defer w.dropAll()
+	if blockingWait {
+		w.runBlocking()
+		return
+	}
 	w.sweepAt = time.Now().Add(sweepEvery)
 	_ = w.file.SetReadDeadline(w.sweepAt)
 	for {
@@ -263,46 +315,47 @@ func (w *fastWorker) handle(c *fastConn, events uint32, now time.Time) {
 		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}
 		_ = unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev)
 	}
-	if events&unix.EPOLLIN == 0 && c.n == 0 {
+	if events&unix.EPOLLIN == 0 {
+		if len(c.unread) > 0 {
+			w.serve(c, c.unread, now)
+		}
 		return
 	}
-	if events&unix.EPOLLIN != 0 {
-		m, err := unix.Read(c.fd, c.buf[c.n:])
-		if errors.Is(err, unix.EAGAIN) {
-			return
-		}
-		if err != nil || m == 0 {
-			w.drop(c)
-			return
-		}
-		c.n += m
-		c.since = now.UnixNano()
+	// Requests are read into the loop's buffer, not one per connection,
+	// so thousands of idle connections hold no buffer at all.
+	k := copy(w.rbuf, c.unread)
+	m, err := unix.Read(c.fd, w.rbuf[k:])
+	if errors.Is(err, unix.EAGAIN) {
+		return
 	}
-	w.serve(c, now)
+	if err != nil || m == 0 {
+		w.drop(c)
+		return
+	}
+	c.since = now.UnixNano()
+	w.serve(c, w.rbuf[:k+m], now)
 }
 
-// serve answers the requests in c's buffer while they are for complete
-// objects and the socket takes the answers.
-func (w *fastWorker) serve(c *fastConn, now time.Time) {
-	for c.n > 0 && !c.pending() {
-		rq, v := parseHead(c.buf[:c.n])
-		switch v {
-		case headPartial:
-			if c.n == len(c.buf) {
-				w.handOver(c)
-			}
-			return
-		case headPass:
-			w.handOver(c)
+// serve answers the requests in buf, read from c, while they are for
+// complete objects and the socket takes the answers, and keeps the rest
+// for later.
+func (w *fastWorker) serve(c *fastConn, buf []byte, now time.Time) {
+	for len(buf) > 0 && !c.pending() {
+		rq, v := parseHead(buf)
+		if v == headPartial && len(buf) < readBufferSize {
+			break
+		}
+		if v != headFast {
+			w.handOver(c, buf)
 			return
 		}
 		hdr, body, ok := w.f.h.fastAnswer(w.hdr[:0], rq, w.f.admit, c.client, now, w.dateAt(now))
 		w.hdr = hdr[:0]
 		if !ok {
-			w.handOver(c)
+			w.handOver(c, buf)
 			return
 		}
-		c.n = copy(c.buf, c.buf[rq.size:c.n])
+		buf = buf[rq.size:]
 		c.close = rq.close
 		if !w.send(c, hdr, body, now) {
 			return
@@ -312,6 +365,7 @@ func (w *fastWorker) serve(c *fastConn, now time.Time) {
 			return
 		}
 	}
+	c.unread = append(c.unread[:0], buf...)
 }
 
 // send writes a response, keeping what the socket does not take for
@@ -324,7 +378,6 @@ func (w *fastWorker) send(c *fastConn, hdr []byte, body fastBody, now time.Time)
 			return false
 		}
 		n = max(n, 0)
-		w.f.h.stats.BytesOut.Add(uint64(max(n-len(hdr), 0)))
 		if n < len(hdr) {
 			c.out = append(c.out[:0], hdr[n:]...)
 			c.body = body
@@ -391,7 +444,6 @@ func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
 		c.out = c.out[:0]
 		if c.body.seg == nil {
 			c.body.mem = c.body.mem[n:]
-			w.f.h.stats.BytesOut.Add(uint64(n))
 		}
 	}
 	for c.body.seg == nil && len(c.body.mem) > 0 {
@@ -405,7 +457,6 @@ func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
 		}
 		c.since = now.UnixNano()
 		c.body.mem = c.body.mem[n:]
-		w.f.h.stats.BytesOut.Add(uint64(n))
 	}
 	for c.body.seg != nil && c.body.n > 0 {
 		var m int
@@ -418,7 +469,6 @@ func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
 			c.body.off += m
 			c.body.n -= m
 			c.since = now.UnixNano()
-			w.f.h.stats.BytesOut.Add(uint64(m))
 		}
 		switch {
 		case errors.Is(err, unix.EAGAIN):
@@ -439,7 +489,7 @@ func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
 }
 
 // handOver moves c, with its unread bytes, to the full server.
-func (w *fastWorker) handOver(c *fastConn) {
+func (w *fastWorker) handOver(c *fastConn, unread []byte) {
 	w.forget(c)
 	_ = unix.EpollCtl(w.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
 	file := os.NewFile(uintptr(c.fd), "")
@@ -454,7 +504,7 @@ func (w *fastWorker) handOver(c *fastConn) {
 		nc.Close()
 		return
 	}
-	lc := &conn{TCPConn: tc, pre: append([]byte(nil), c.buf[:c.n]...)}
+	lc := &conn{TCPConn: tc, pre: append([]byte(nil), unread...)}
 	select {
 	case w.f.handed <- lc:
 	case <-w.f.closed:
@@ -488,7 +538,7 @@ func (w *fastWorker) sweep(now time.Time) {
 		switch {
 		case c.pending():
 			limit = writeTimeout
-		case c.n > 0:
+		case len(c.unread) > 0:
 			limit = readTimeout
 		}
 		if now.UnixNano()-c.since > int64(limit) {
