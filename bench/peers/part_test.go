@@ -75,11 +75,10 @@ func BenchmarkPartVsNginx(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var ln net.Listener = delivery.Listener(l)
-	if os.Getenv("LIVETREE_FAST") != "" {
-		if ln, err = d.FastListener(l, nil); err != nil {
-			b.Fatal(err)
-		}
+	// As ingest and cdn serve: through the fast path.
+	ln, err := d.FastListener(l, nil)
+	if err != nil {
+		b.Fatal(err)
 	}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Shutdown()

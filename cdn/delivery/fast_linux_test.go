@@ -146,6 +146,9 @@ func TestFastHandsOver(t *testing.T) {
 			t.Fatalf("playlist: %q", body)
 		}
 	}
+	if n := f.fast.Conns(); n != 0 {
+		t.Fatalf("%d connections left on the fast path after the hand-over", n)
+	}
 }
 
 // TestFastSlowReader checks that a client that stops reading holds only
@@ -256,5 +259,46 @@ func TestFastClose(t *testing.T) {
 	}
 	if n := fl.Conns(); n != 0 {
 		t.Fatalf("%d connections left", n)
+	}
+}
+
+// TestFastSplitRequest sends a request in pieces, the way a slow client
+// or a small packet may, and checks that the fast path answers it once it
+// is whole, and then the next one.
+func TestFastSplitRequest(t *testing.T) {
+	r := record(t)
+	f := newFixture(t, Config{})
+	st := r.window("p")
+	r.play(t, st, 0, len(r.chunks)/2)
+	f.streams.Add(st)
+	objs := fastObjects(t, st)
+	part := pick(objs, window.ObjPart, "video")
+	c, err := net.Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := "GET /live/p/" + part + " HTTP/1.1\r\nHost: t\r\n\r\n"
+	br := bufio.NewReader(c)
+	for range 2 {
+		for _, piece := range []string{req[:3], req[3:20], req[20 : len(req)-1], req[len(req)-1:]} {
+			if _, err := io.WriteString(c, piece); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(body) == 0 {
+			t.Fatalf("status %d, %d bytes", resp.StatusCode, len(body))
+		}
+		if n := f.fast.Conns(); n != 1 {
+			t.Fatalf("%d connections on the fast path, want this one", n)
+		}
 	}
 }

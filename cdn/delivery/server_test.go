@@ -23,6 +23,7 @@ type fixture struct {
 	streams *window.Streams
 	base    string // http://127.0.0.1:port
 	addr    string
+	fast    FastListener // nil where there is no fast path
 }
 
 // newFixture starts a server for a handler over a fresh set of streams.
@@ -52,7 +53,7 @@ func newFixture(t testing.TB, cfg Config, tune ...func(*fasthttp.Server)) *fixtu
 	// checked by the same tests as the full server's.
 	var sl net.Listener = Listener(ln)
 	if fl, err := f.h.FastListener(ln, nil); err == nil {
-		sl = fl
+		sl, f.fast = fl, fl
 	}
 	served := make(chan struct{})
 	go func() {
