@@ -47,7 +47,6 @@ func (h *Handler) FastListener(l net.Listener, admit Admit) (FastListener, error
 		handed: make(chan net.Conn, 1024),
 		closed: make(chan struct{}),
 	}
-	f.wake, _ = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	for range runtime.GOMAXPROCS(0) {
 		w, err := newFastWorker(f)
 		if err != nil {
@@ -67,7 +66,6 @@ type fastLoop struct {
 	h       *Handler
 	ln      *net.TCPListener
 	lfd     int // the listener's descriptor, duplicated
-	wake    int // eventfd
 	admit   Admit
 	workers []*fastWorker
 	handed  chan net.Conn
@@ -95,22 +93,10 @@ func (f *fastLoop) Conns() int { return int(f.conns.Load()) }
 func (f *fastLoop) Close() error {
 	f.once.Do(func() {
 		close(f.closed)
-		if blockingWait {
-			var one [8]byte
-			one[0] = 1
-			_, _ = unix.Write(f.wake, one[:])
-		} else {
-			for _, w := range f.workers {
-				_ = w.file.Close()
-			}
+		for _, w := range f.workers {
+			_ = w.file.Close()
 		}
 		f.wg.Wait()
-		if blockingWait {
-			for _, w := range f.workers {
-				_ = w.file.Close()
-			}
-			unix.Close(f.wake)
-		}
 		unix.Close(f.lfd)
 		_ = f.ln.Close()
 	})
@@ -211,8 +197,6 @@ func newFastWorker(f *fastLoop) (*fastWorker, error) {
 		file.Close()
 		return nil, err
 	}
-	ev = unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(f.wake)}
-	_ = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, f.wake, &ev)
 	w.ready = func(epfd uintptr) bool {
 		w.n, w.werr = epollWait(int(epfd), w.events)
 		return w.werr != nil || w.n > 0
@@ -232,46 +216,10 @@ func (w *fastWorker) add(fd int, client netip.Addr, now time.Time) {
 
 const sweepEvery = time.Second
 
-var blockingWait = os.Getenv("LIVETREE_FAST_BLOCK") != ""
-
-func (w *fastWorker) runBlocking() {
-	w.sweepAt = time.Now().Add(sweepEvery)
-	for {
-		ms := int(time.Until(w.sweepAt)/time.Millisecond) + 1
-		n, err := unix.EpollWait(w.epfd, w.events, max(ms, 0))
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		select {
-		case <-w.f.closed:
-			return
-		default:
-		}
-		if err != nil {
-			return
-		}
-		now := time.Now()
-		if !now.Before(w.sweepAt) {
-			w.sweep(now)
-			w.sweepAt = now.Add(sweepEvery)
-		}
-		for _, ev := range w.events[:n] {
-			if int(ev.Fd) == w.f.lfd {
-				w.accept(now)
-			} else if c := w.conns[ev.Fd]; c != nil {
-				w.handle(c, ev.Events, now)
-			}
-		}
-	}
-}
-
 func (w *fastWorker) run() {
 	defer w.f.wg.Done()
 	defer w.dropAll()
-	if blockingWait {
-		w.runBlocking()
-		return
-	}
+
 	w.sweepAt = time.Now().Add(sweepEvery)
 	_ = w.file.SetReadDeadline(w.sweepAt)
 	for {
