@@ -198,7 +198,12 @@ func newFastWorker(f *fastLoop) (*fastWorker, error) {
 		return nil, err
 	}
 	w.ready = func(epfd uintptr) bool {
-		w.n, w.werr = epollWait(int(epfd), w.events)
+		for {
+			w.n, w.werr = rawEpollPoll(int(epfd), w.events)
+			if w.werr != unix.EINTR {
+				break
+			}
+		}
 		return w.werr != nil || w.n > 0
 	}
 	return w, nil
@@ -272,7 +277,7 @@ func (w *fastWorker) handle(c *fastConn, events uint32, now time.Time) {
 	// Requests are read into the loop's buffer, not one per connection,
 	// so thousands of idle connections hold no buffer at all.
 	k := copy(w.rbuf, c.unread)
-	m, err := unix.Read(c.fd, w.rbuf[k:])
+	m, err := rawRead(c.fd, w.rbuf[k:])
 	if errors.Is(err, unix.EAGAIN) {
 		return
 	}
@@ -320,7 +325,7 @@ func (w *fastWorker) serve(c *fastConn, buf []byte, now time.Time) {
 // flush. It reports false when c was dropped.
 func (w *fastWorker) send(c *fastConn, hdr []byte, body fastBody, now time.Time) bool {
 	if body.seg == nil {
-		n, err := unix.Writev(c.fd, [][]byte{hdr, body.mem})
+		n, err := rawWritev(c.fd, hdr, body.mem)
 		if err != nil && !errors.Is(err, unix.EAGAIN) {
 			w.drop(c)
 			return false
@@ -333,7 +338,7 @@ func (w *fastWorker) send(c *fastConn, hdr []byte, body fastBody, now time.Time)
 			c.body = fastBody{mem: body.mem[n-len(hdr):]}
 		}
 	} else {
-		n, err := unix.SendmsgN(c.fd, hdr, nil, nil, unix.MSG_MORE)
+		n, err := rawSend(c.fd, hdr, unix.MSG_MORE)
 		if err != nil && !errors.Is(err, unix.EAGAIN) {
 			w.drop(c)
 			return false
@@ -372,9 +377,9 @@ func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
 		var n int
 		var err error
 		if c.body.seg == nil && len(c.body.mem) > 0 {
-			n, err = unix.Writev(c.fd, [][]byte{c.out, c.body.mem})
+			n, err = rawWritev(c.fd, c.out, c.body.mem)
 		} else {
-			n, err = unix.SendmsgN(c.fd, c.out, nil, nil, flags)
+			n, err = rawSend(c.fd, c.out, flags)
 		}
 		if errors.Is(err, unix.EAGAIN) {
 			return true
@@ -395,7 +400,7 @@ func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
 		}
 	}
 	for c.body.seg == nil && len(c.body.mem) > 0 {
-		n, err := unix.Write(c.fd, c.body.mem)
+		n, err := rawWritev(c.fd, c.body.mem, nil)
 		if errors.Is(err, unix.EAGAIN) {
 			return true
 		}
@@ -410,7 +415,7 @@ func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
 		var m int
 		err := c.body.seg.WithFile(c.body.off, func(fd int, at int64) error {
 			var err error
-			m, err = unix.Sendfile(c.fd, fd, &at, c.body.n)
+			m, err = rawSendfile(c.fd, fd, &at, c.body.n)
 			return err
 		})
 		if m > 0 {
