@@ -16,6 +16,18 @@ import (
 	"github.com/livetree/livetree/packager/window"
 )
 
+// fastFixture starts a fixture serving a stream of the recording's first
+// half, and returns it with fastObjects of the stream.
+func fastFixture(t *testing.T, name string) (*fixture, map[window.ObjectName][]byte) {
+	t.Helper()
+	r := record(t)
+	f := newFixture(t, Config{Hop: "o"})
+	st := r.window(name)
+	r.play(t, st, 0, len(r.chunks)/2)
+	f.streams.Add(st)
+	return f, fastObjects(t, st)
+}
+
 // pick returns the name of an object of fastObjects of a type and kind.
 func pick(objs map[window.ObjectName][]byte, typ window.ObjectKind, kind string) string {
 	for n := range objs {
@@ -53,11 +65,7 @@ func fastObjects(t *testing.T, st *window.Stream) map[window.ObjectName][]byte {
 // with the same status, headers and bytes as the full server, and counts
 // it the same way.
 func TestFastMatchesFull(t *testing.T) {
-	r := record(t)
-	f := newFixture(t, Config{Hop: "o"})
-	st := r.window("m")
-	r.play(t, st, 0, len(r.chunks)/2)
-	f.streams.Add(st)
+	f, objs := fastFixture(t, "m")
 
 	// The same handler behind a server without the fast path.
 	srv := f.h.Server()
@@ -69,7 +77,7 @@ func TestFastMatchesFull(t *testing.T) {
 	defer srv.Shutdown()
 	full := "http://" + ln.Addr().String()
 
-	for n, want := range fastObjects(t, st) {
+	for n, want := range objs {
 		name := n.String()
 		for _, method := range []string{http.MethodGet, http.MethodHead} {
 			before := f.h.Stats().BytesOut.Load()
@@ -105,12 +113,7 @@ func headerText(h http.Header) string {
 // server, and checks that all three come back in order, whole, on the one
 // connection, which is then the server's.
 func TestFastHandsOver(t *testing.T) {
-	r := record(t)
-	f := newFixture(t, Config{})
-	st := r.window("h")
-	r.play(t, st, 0, len(r.chunks)/2)
-	f.streams.Add(st)
-	objs := fastObjects(t, st)
+	f, objs := fastFixture(t, "h")
 	part, seg := pick(objs, window.ObjPart, "video"), pick(objs, window.ObjSegment, "video")
 	byName := map[string][]byte{}
 	for n, data := range objs {
@@ -155,14 +158,9 @@ func TestFastHandsOver(t *testing.T) {
 // its own answers back: another client's are immediate, and the stuck
 // one gets every byte, in order, once it reads again.
 func TestFastSlowReader(t *testing.T) {
-	r := record(t)
-	f := newFixture(t, Config{})
-	st := r.window("w")
-	r.play(t, st, 0, len(r.chunks)/2)
-	f.streams.Add(st)
-	objs := fastObjects(t, st)
+	f, objs := fastFixture(t, "w")
 	seg := pick(objs, window.ObjSegment, "video")
-	want := objs[window.ObjectName{}]
+	var want []byte
 	for n, data := range objs {
 		if n.String() == seg {
 			want = data
@@ -266,12 +264,7 @@ func TestFastClose(t *testing.T) {
 // or a small packet may, and checks that the fast path answers it once it
 // is whole, and then the next one.
 func TestFastSplitRequest(t *testing.T) {
-	r := record(t)
-	f := newFixture(t, Config{})
-	st := r.window("p")
-	r.play(t, st, 0, len(r.chunks)/2)
-	f.streams.Add(st)
-	objs := fastObjects(t, st)
+	f, objs := fastFixture(t, "p")
 	part := pick(objs, window.ObjPart, "video")
 	c, err := net.Dial("tcp", f.addr)
 	if err != nil {

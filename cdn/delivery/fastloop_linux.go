@@ -369,17 +369,13 @@ func (w *fastWorker) waitOut(c *fastConn) bool {
 // flush sends what is left of c's response until the socket is full. It
 // reports false when c was dropped.
 func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
-	for len(c.out) > 0 {
-		flags := 0
-		if c.body.size() > 0 && c.body.seg != nil {
-			flags = unix.MSG_MORE
-		}
+	for len(c.out) > 0 || len(c.body.mem) > 0 {
 		var n int
 		var err error
-		if c.body.seg == nil && len(c.body.mem) > 0 {
-			n, err = rawWritev(c.fd, c.out, c.body.mem)
+		if c.body.seg != nil {
+			n, err = rawSend(c.fd, c.out, unix.MSG_MORE)
 		} else {
-			n, err = rawSend(c.fd, c.out, flags)
+			n, err = rawWritev(c.fd, c.out, c.body.mem)
 		}
 		if errors.Is(err, unix.EAGAIN) {
 			return true
@@ -389,27 +385,8 @@ func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
 			return false
 		}
 		c.since = now.UnixNano()
-		if n < len(c.out) {
-			c.out = c.out[n:]
-			continue
-		}
-		n -= len(c.out)
-		c.out = c.out[:0]
-		if c.body.seg == nil {
-			c.body.mem = c.body.mem[n:]
-		}
-	}
-	for c.body.seg == nil && len(c.body.mem) > 0 {
-		n, err := rawWritev(c.fd, c.body.mem, nil)
-		if errors.Is(err, unix.EAGAIN) {
-			return true
-		}
-		if err != nil {
-			w.drop(c)
-			return false
-		}
-		c.since = now.UnixNano()
-		c.body.mem = c.body.mem[n:]
+		k := min(n, len(c.out))
+		c.out, c.body.mem = c.out[k:], c.body.mem[n-k:]
 	}
 	for c.body.seg != nil && c.body.n > 0 {
 		var m int
