@@ -36,7 +36,7 @@ var (
 func parseHead(b []byte) (reqHead, headVerdict) {
 	end := bytes.Index(b, []byte("\r\n\r\n"))
 	if end < 0 {
-		if bytes.IndexByte(b, '\n') >= 0 && bytes.Index(b, crlf) < 0 {
+		if bytes.IndexByte(b, '\n') >= 0 && !bytes.Contains(b, crlf) {
 			return reqHead{}, headPass // bare LF line ends
 		}
 		return reqHead{}, headPartial
@@ -104,7 +104,7 @@ func plainPath(p []byte) bool {
 			return false
 		}
 	}
-	return bytes.Index(p, []byte("//")) < 0 && bytes.Index(p, []byte("/.")) < 0
+	return !bytes.Contains(p, []byte("//")) && !bytes.Contains(p, []byte("/."))
 }
 
 // plainQuery reports whether q is unreserved characters, '=' and '&'.
