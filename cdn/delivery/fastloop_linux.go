@@ -279,6 +279,11 @@ func (w *fastWorker) handle(c *fastConn, events uint32, now time.Time) {
 	k := copy(w.rbuf, c.unread)
 	m, err := rawRead(c.fd, w.rbuf[k:])
 	if errors.Is(err, unix.EAGAIN) {
+		// Requests kept behind a response just finished still need
+		// answers, though nothing new came.
+		if k > 0 {
+			w.serve(c, w.rbuf[:k], now)
+		}
 		return
 	}
 	if err != nil || m == 0 {
