@@ -53,10 +53,11 @@ func (a *Access) CheckViewer(ctx *fasthttp.RequestCtx, stream []byte, client net
 	return a.checkToken(ctx.QueryArgs().Peek("token"), stream, client, now)
 }
 
-// AdmitViewer is CheckViewer for the delivery fast path, which hands it
-// the raw query of a request; a refusal goes on to the full server, which
-// answers it with CheckViewer's reason.
-func (a *Access) AdmitViewer(stream, query []byte, client netip.Addr, now time.Time) bool {
+// AdmitViewer is CheckViewer for the delivery fast path (a delivery.Admit),
+// which hands it the raw query of a request, for a playlist or not; a
+// refusal goes on to the full server, which answers it with CheckViewer's
+// reason.
+func (a *Access) AdmitViewer(stream, query []byte, _ bool, client netip.Addr, now time.Time) bool {
 	if a.Tokens == nil {
 		return true
 	}

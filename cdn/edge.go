@@ -197,11 +197,12 @@ func (e *Edge) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // admitFast lets the delivery fast path answer a viewer's request for a
-// complete object of a stream the edge holds, when the viewer may have it;
-// it counts the viewer as serveLive does. Anything else takes the full
-// path, which pulls streams, answers errors and waits.
-func (e *Edge) admitFast(name, query []byte, client netip.Addr, now time.Time) bool {
-	if !e.access.AdmitViewer(name, query, client, now) {
+// playlist or a complete object of a stream the edge holds, when the
+// viewer may have it; it counts the viewer as serveLive does. Anything
+// else takes the full path, which pulls streams, answers errors and
+// decides which playlists a draining edge still serves.
+func (e *Edge) admitFast(name, query []byte, playlist bool, client netip.Addr, now time.Time) bool {
+	if !e.access.AdmitViewer(name, query, playlist, client, now) || playlist && e.refusing() {
 		return false
 	}
 	e.mu.RLock()

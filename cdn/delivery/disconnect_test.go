@@ -15,12 +15,19 @@ import (
 
 // TestDisconnectFreesWaiters checks that blocked playlist requests whose
 // clients hang up are released at once, and leave no goroutine behind.
+// Requests parked on the fast path and requests waiting in the full
+// server are both checked.
 func TestDisconnectFreesWaiters(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("hang-ups of waiting clients are noticed on Linux only")
 	}
+	t.Run("fast", func(t *testing.T) { testDisconnectFreesWaiters(t, true) })
+	t.Run("full", func(t *testing.T) { testDisconnectFreesWaiters(t, false) })
+}
+
+func testDisconnectFreesWaiters(t *testing.T, fast bool) {
 	const n = 1000
-	f := newFixture(t, Config{MaxBlock: func(time.Duration) time.Duration { return time.Minute }},
+	f := newFixtureOn(t, Config{MaxBlock: func(time.Duration) time.Duration { return time.Minute }}, fast,
 		func(s *fasthttp.Server) { s.MaxIdleWorkerDuration = 50 * time.Millisecond })
 	r := record(t)
 	st := r.window("d")
@@ -55,7 +62,11 @@ func TestDisconnectFreesWaiters(t *testing.T) {
 		}
 	}
 	waitFor(t, 10*time.Second, "every request to block", func() bool { return f.h.Stats().Blocked.Load() == n })
-	if got := f.h.hang.watching(); got != n {
+	if fast {
+		if got := f.fast.Conns(); got != n {
+			t.Errorf("%d connections parked on the fast path for %d waiters", got, n)
+		}
+	} else if got := f.h.hang.watching(); got != n {
 		t.Errorf("%d connections watched for hang-ups for %d waiters", got, n)
 	}
 

@@ -10,11 +10,12 @@ import (
 )
 
 // Admit decides whether the fast path may answer a viewer's request for a
-// file of stream, given the request's query and the client's address. It
-// runs on the fast path's own threads, for every request, so it must not
-// block. Refusing is never an answer to the client: the request goes to
-// the full server, which answers it and says why.
-type Admit func(stream, query []byte, client netip.Addr, now time.Time) bool
+// file of stream (a playlist, or an object), given the request's query and
+// the client's address. It runs on the fast path's own threads, for every
+// request, so it must not block. Refusing is never an answer to the
+// client: the request goes to the full server, which answers it and says
+// why.
+type Admit func(stream, query []byte, playlist bool, client netip.Addr, now time.Time) bool
 
 // FastListener is a net.Listener whose Accept yields the connections its
 // fast path handed over.
@@ -39,20 +40,16 @@ func (b fastBody) size() int {
 	return len(b.mem)
 }
 
-// fastAnswer appends to dst the status line and headers that answer rq
-// with a complete object, and returns them with the body to send. It
-// reports false for anything else (a playlist, an object not complete
-// yet, one gone, a refused viewer), which the full server then answers.
-func (h *Handler) fastAnswer(dst []byte, rq reqHead, admit Admit, client netip.Addr, now time.Time, date []byte) ([]byte, fastBody, bool) {
-	r, err := parseRoute(rq.path, h.cfg.UTCTimingPath)
-	if err != nil || r.kind != routeObject {
-		return dst, fastBody{}, false
-	}
+// fastAnswer appends to dst the status line and headers that answer rq,
+// routed to r, with a complete object, and returns them with the body to
+// send. It reports false for anything else (an object not complete yet,
+// one gone, a refused viewer), which the full server then answers.
+func (h *Handler) fastAnswer(dst []byte, r route, rq reqHead, admit Admit, client netip.Addr, now time.Time, date []byte) ([]byte, fastBody, bool) {
 	st := h.cfg.Streams.Get(r.stream)
 	if st == nil {
 		return dst, fastBody{}, false
 	}
-	if admit != nil && !admit(rq.path[len(livePrefix):len(livePrefix)+len(r.stream)], rq.query, client, now) {
+	if admit != nil && !admit(streamOf(rq, r), rq.query, false, client, now) {
 		return dst, fastBody{}, false
 	}
 	tr, err := track(st, r.obj.Kind)
@@ -80,16 +77,18 @@ func (h *Handler) fastAnswer(dst []byte, rq reqHead, admit Admit, client netip.A
 	dst = appendHeader(dst, hdrACEH, valExposed)
 	dst = appendHeader(dst, hdrAcceptRanges, valBytes)
 	dst = appendHeader(dst, hdrCacheControl, cacheImmutable)
-	if rq.close {
-		dst = append(dst, "\r\nConnection: close"...)
-	}
-	dst = append(dst, "\r\n\r\n"...)
+	dst = endHead(dst, rq.close)
 	if rq.isHead {
 		body = fastBody{}
 	}
 	// Counted when handed over, as sendBytes counts.
 	h.stats.BytesOut.Add(uint64(body.size()))
 	return dst, body, true
+}
+
+// streamOf returns the stream name in rq's path, which r was parsed from.
+func streamOf(rq reqHead, r route) []byte {
+	return rq.path[len(livePrefix) : len(livePrefix)+len(r.stream)]
 }
 
 func appendHeader(dst, name, value []byte) []byte {

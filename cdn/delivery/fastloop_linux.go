@@ -122,9 +122,34 @@ func (w *fastWorker) accept(now time.Time) {
 		}
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
+		// The listener wakes some loops far more often than others, so
+		// each connection goes to the loop holding the fewest.
+		to := w.f.lightest(w)
+		to.load.Add(1)
+		if to != w {
+			to.give(fd, sockAddr(sa))
+			return
+		}
 		w.add(fd, sockAddr(sa), now)
 		return
 	}
+}
+
+// lightest returns the loop holding the fewest connections, w on a tie.
+func (f *fastLoop) lightest(w *fastWorker) *fastWorker {
+	best, least := w, w.load.Load()
+	for _, o := range f.workers {
+		if n := o.load.Load(); n < least {
+			best, least = o, n
+		}
+	}
+	return best
+}
+
+// given is a connection one loop accepted for another.
+type given struct {
+	fd     int
+	client netip.Addr
 }
 
 func sockAddr(sa unix.Sockaddr) netip.Addr {
@@ -149,7 +174,20 @@ type fastWorker struct {
 	werr   error
 	ready  func(uintptr) bool
 
-	conns map[int32]*fastConn
+	conns  map[int32]*fastConn
+	parked map[parkKey]*parked
+
+	load atomic.Int64 // connections held or given to it
+
+	efd      int        // an eventfd rung by lots releasing a group, or a loop giving a connection
+	mu       sync.Mutex // guards what follows
+	woken    []*parked
+	incoming []given
+	rung     bool
+	stopped  bool
+
+	spareWoken    []*parked
+	spareIncoming []given
 
 	rbuf    []byte // requests read, until answered or kept
 	hdr     []byte // scratch for a response's headers
@@ -169,7 +207,19 @@ type fastConn struct {
 	close  bool  // close once the response is out
 	since  int64 // unix nanoseconds of the last progress
 	outErr bool  // waiting for EPOLLOUT
+	wait   *fastWait
+	muted  bool // parked with a full buffer: watched for hang-ups only
 }
+
+// outcome is what became of a request the loop looked at.
+type outcome int
+
+const (
+	passOn   outcome = iota // the full server must answer it
+	answered                // its answer is sent, or on its way
+	parkedOn                // it waits for its part
+	dropped                 // the connection broke and is closed
+)
 
 func (c *fastConn) pending() bool { return len(c.out) > 0 || c.body.size() > 0 }
 
@@ -188,13 +238,24 @@ func newFastWorker(f *fastLoop) (*fastWorker, error) {
 		file.Close()
 		return nil, err
 	}
+	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
 	w := &fastWorker{f: f, epfd: epfd, file: file, rc: rc, events: make([]unix.EpollEvent, 256), rbuf: make([]byte, readBufferSize),
-		conns: make(map[int32]*fastConn)}
+		conns: make(map[int32]*fastConn), parked: make(map[parkKey]*parked), efd: efd}
 	// Every loop waits on the listener; EPOLLEXCLUSIVE wakes one of them
 	// for each connection rather than all.
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE, Fd: int32(f.lfd)}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, f.lfd, &ev); err != nil {
+	err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, f.lfd, &ev)
+	if err == nil {
+		ev = unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(efd)}
+		err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, efd, &ev)
+	}
+	if err != nil {
 		file.Close()
+		unix.Close(efd)
 		return nil, err
 	}
 	w.ready = func(epfd uintptr) bool {
@@ -223,6 +284,7 @@ const sweepEvery = time.Second
 
 func (w *fastWorker) run() {
 	defer w.f.wg.Done()
+	defer w.stopWaking()
 	defer w.dropAll()
 
 	w.sweepAt = time.Now().Add(sweepEvery)
@@ -242,17 +304,22 @@ func (w *fastWorker) run() {
 			return
 		}
 		for _, ev := range w.events[:w.n] {
-			if int(ev.Fd) == w.f.lfd {
+			switch {
+			case int(ev.Fd) == w.f.lfd:
 				w.accept(now)
-			} else if c := w.conns[ev.Fd]; c != nil {
-				w.handle(c, ev.Events, now)
+			case int(ev.Fd) == w.efd:
+				w.answerBell(now)
+			default:
+				if c := w.conns[ev.Fd]; c != nil {
+					w.handle(c, ev.Events, now)
+				}
 			}
 		}
 	}
 }
 
 func (w *fastWorker) handle(c *fastConn, events uint32, now time.Time) {
-	if events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+	if events&(unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
 		w.drop(c)
 		return
 	}
@@ -277,6 +344,10 @@ func (w *fastWorker) handle(c *fastConn, events uint32, now time.Time) {
 	// Requests are read into the loop's buffer, not one per connection,
 	// so thousands of idle connections hold no buffer at all.
 	k := copy(w.rbuf, c.unread)
+	if k == len(w.rbuf) {
+		w.mute(c) // only a parked connection keeps that much
+		return
+	}
 	m, err := rawRead(c.fd, w.rbuf[k:])
 	if errors.Is(err, unix.EAGAIN) {
 		// Requests kept behind a response just finished still need
@@ -295,35 +366,57 @@ func (w *fastWorker) handle(c *fastConn, events uint32, now time.Time) {
 }
 
 // serve answers the requests in buf, read from c, while they are for
-// complete objects and the socket takes the answers, and keeps the rest
-// for later.
+// complete objects or playlists and the socket takes the answers, and
+// keeps the rest for later, behind a request that waits or an answer not
+// all sent.
 func (w *fastWorker) serve(c *fastConn, buf []byte, now time.Time) {
-	for len(buf) > 0 && !c.pending() {
+	for len(buf) > 0 && !c.pending() && c.wait == nil {
 		rq, v := parseHead(buf)
 		if v == headPartial && len(buf) < readBufferSize {
 			break
 		}
-		if v != headFast {
+		out := passOn
+		if v == headFast {
+			out = w.answer(c, rq, now)
+		}
+		switch out {
+		case passOn:
 			w.handOver(c, buf)
 			return
-		}
-		hdr, body, ok := w.f.h.fastAnswer(w.hdr[:0], rq, w.f.admit, c.client, now, w.dateAt(now))
-		w.hdr = hdr[:0]
-		if !ok {
-			w.handOver(c, buf)
+		case dropped:
 			return
 		}
 		buf = buf[rq.size:]
-		c.close = rq.close
-		if !w.send(c, hdr, body, now) {
-			return
-		}
-		if c.close && !c.pending() {
+		if c.close && !c.pending() && c.wait == nil {
 			w.drop(c)
 			return
 		}
 	}
 	c.unread = append(c.unread[:0], buf...)
+}
+
+// answer answers rq, parks it, or passes it on.
+func (w *fastWorker) answer(c *fastConn, rq reqHead, now time.Time) outcome {
+	r, err := parseRoute(rq.path, w.f.h.cfg.UTCTimingPath)
+	if err != nil {
+		return passOn
+	}
+	switch r.kind {
+	case routeMedia, routeMultivariant:
+		return w.playlist(c, r, rq, now)
+	case routeObject:
+		hdr, body, ok := w.f.h.fastAnswer(w.hdr[:0], r, rq, w.f.admit, c.client, now, w.dateAt(now))
+		w.hdr = hdr[:0]
+		if !ok {
+			return passOn
+		}
+		c.close = rq.close
+		if !w.send(c, hdr, body, now) {
+			return dropped
+		}
+		return answered
+	}
+	return passOn
 }
 
 // send writes a response, keeping what the socket does not take for
@@ -450,10 +543,14 @@ func (w *fastWorker) handOver(c *fastConn, unread []byte) {
 // forget takes c out of the loop's books, leaving its descriptor open.
 func (w *fastWorker) forget(c *fastConn) {
 	delete(w.conns, int32(c.fd))
+	w.load.Add(-1)
 	w.f.conns.Add(-1)
 }
 
 func (w *fastWorker) drop(c *fastConn) {
+	if c.wait != nil {
+		w.unpark(c)
+	}
 	w.forget(c)
 	unix.Close(c.fd) // closing removes it from the epoll set
 }
@@ -471,6 +568,8 @@ func (w *fastWorker) sweep(now time.Time) {
 	for _, c := range w.conns {
 		limit := idleTimeout
 		switch {
+		case c.wait != nil:
+			continue // its deadline is the lot's to keep
 		case c.pending():
 			limit = writeTimeout
 		case len(c.unread) > 0:

@@ -29,6 +29,13 @@ type fixture struct {
 // newFixture starts a server for a handler over a fresh set of streams.
 func newFixture(t testing.TB, cfg Config, tune ...func(*fasthttp.Server)) *fixture {
 	t.Helper()
+	return newFixtureOn(t, cfg, true, tune...)
+}
+
+// newFixtureOn is newFixture with the fast path, where there is one, or
+// without it: then the full server answers every request.
+func newFixtureOn(t testing.TB, cfg Config, fast bool, tune ...func(*fasthttp.Server)) *fixture {
+	t.Helper()
 	f := &fixture{streams: window.NewStreams()}
 	cfg.Streams = f.streams
 	var log zerolog.Logger
@@ -52,8 +59,10 @@ func newFixture(t testing.TB, cfg Config, tune ...func(*fasthttp.Server)) *fixtu
 	// one, so the answers it gives and the connections it hands over are
 	// checked by the same tests as the full server's.
 	var sl net.Listener = Listener(ln)
-	if fl, err := f.h.FastListener(ln, nil); err == nil {
-		sl, f.fast = fl, fl
+	if fast {
+		if fl, err := f.h.FastListener(ln, nil); err == nil {
+			sl, f.fast = fl, fl
+		}
 	}
 	served := make(chan struct{})
 	go func() {

@@ -74,6 +74,7 @@ type group struct {
 // selects.
 type waiter struct {
 	wake     chan struct{} // one buffered signal: released or expired
+	notify   func()        // called instead, with the lot's mu held, when wake is nil
 	deadline time.Time     // set before join
 
 	// Guarded by the lot's mu.
@@ -83,6 +84,15 @@ type waiter struct {
 }
 
 func newWaiter() *waiter { return &waiter{wake: make(chan struct{}, 1)} }
+
+// signal wakes wt; the lot's mu is held, so notify must not block.
+func (wt *waiter) signal() {
+	if wt.wake == nil {
+		wt.notify()
+		return
+	}
+	wt.wake <- struct{}{}
+}
 
 // remove takes wt out of g; the lot's mu is held.
 func (g *group) remove(wt *waiter) {
@@ -97,7 +107,7 @@ func (g *group) remove(wt *waiter) {
 func (g *group) release() {
 	for _, wt := range g.waiting {
 		wt.g = nil
-		wt.wake <- struct{}{}
+		wt.signal()
 	}
 	g.waiting = nil
 }
@@ -263,7 +273,7 @@ func (l *lot) expire(now time.Time) {
 			}
 			g.remove(wt)
 			wt.expired = true
-			wt.wake <- struct{}{}
+			wt.signal()
 		}
 		if len(g.waiting) == 0 {
 			delete(l.groups, c)

@@ -1,0 +1,114 @@
+package delivery
+
+import (
+	"bytes"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/livetree/livetree/packager/hls"
+)
+
+// fastPlaylistRequest reads a playlist request's directives from a query
+// parseHead let through, which needs no decoding: as with fasthttp's
+// QueryArgs, the first of a repeated key counts and a key without '='
+// has an empty value. It reports false for directives the full server
+// must refuse.
+func fastPlaylistRequest(query []byte) (hls.Request, bool) {
+	var msn, part, skip, byteRange, tok []byte
+	var seen uint8
+	for len(query) > 0 {
+		var kv []byte
+		kv, query, _ = bytes.Cut(query, []byte{'&'})
+		k, v, _ := bytes.Cut(kv, []byte{'='})
+		var dst *[]byte
+		var bit uint8
+		switch string(k) {
+		case "_HLS_msn":
+			dst, bit = &msn, 1
+		case "_HLS_part":
+			dst, bit = &part, 2
+		case "_HLS_skip":
+			dst, bit = &skip, 4
+		case "lt_byterange":
+			dst, bit = &byteRange, 8
+		case "token":
+			dst, bit = &tok, 16
+		default:
+			continue
+		}
+		if seen&bit == 0 {
+			seen |= bit
+			*dst = v
+		}
+	}
+	req, err := hls.ParseRequest(string(msn), string(part), string(skip), string(byteRange))
+	if err != nil {
+		return req, false
+	}
+	// Unreserved characters only, so the token needs no escaping again.
+	if len(tok) > 0 {
+		req.Query = "token=" + string(tok)
+	}
+	return req, true
+}
+
+// playlistHead appends the status line and headers of a playlist answer:
+// body bytes of contentType, cached as cache says or, when cache is nil,
+// for maxAge seconds; waited, when not zero, goes in Server-Timing.
+func (h *Handler) playlistHead(dst, date []byte, body int, contentType, cache []byte, maxAge int, waited time.Duration, close bool) []byte {
+	dst = append(dst, "HTTP/1.1 200 OK\r\nDate: "...)
+	dst = append(dst, date...)
+	dst = append(dst, "\r\nContent-Type: "...)
+	dst = append(dst, contentType...)
+	dst = append(dst, "\r\nContent-Length: "...)
+	dst = strconv.AppendInt(dst, int64(body), 10)
+	dst = appendHeader(dst, hdrHop, h.hop)
+	dst = appendHeader(dst, hdrACAO, valStar)
+	dst = appendHeader(dst, hdrACEH, valExposed)
+	dst = append(dst, "\r\nCache-Control: "...)
+	if cache != nil {
+		dst = append(dst, cache...)
+	} else {
+		dst = append(dst, "public, max-age="...)
+		dst = strconv.AppendInt(dst, int64(maxAge), 10)
+	}
+	if waited > 0 {
+		dst = append(dst, "\r\nServer-Timing: block;dur="...)
+		dst = strconv.AppendFloat(dst, float64(waited.Microseconds())/1000, 'f', 3, 64)
+	}
+	return endHead(dst, close)
+}
+
+// errorAnswer appends a whole answer with an error status, as fail writes
+// it.
+func (h *Handler) errorAnswer(dst, date []byte, status int, close bool) []byte {
+	msg := fasthttp.StatusMessage(status)
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	dst = append(dst, ' ')
+	dst = append(dst, msg...)
+	dst = append(dst, "\r\nDate: "...)
+	dst = append(dst, date...)
+	dst = append(dst, "\r\nContent-Type: "...)
+	dst = append(dst, typeText...)
+	dst = append(dst, "\r\nContent-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(msg)), 10)
+	dst = appendHeader(dst, hdrHop, h.hop)
+	dst = appendHeader(dst, hdrACAO, valStar)
+	dst = appendHeader(dst, hdrACEH, valExposed)
+	dst = appendHeader(dst, hdrCacheControl, cacheNoStore)
+	if status == fasthttp.StatusServiceUnavailable {
+		dst = appendHeader(dst, hdrRetryAfter, valRetryAfter)
+	}
+	dst = endHead(dst, close)
+	return append(dst, msg...)
+}
+
+func endHead(dst []byte, close bool) []byte {
+	if close {
+		dst = append(dst, "\r\nConnection: close"...)
+	}
+	return append(dst, "\r\n\r\n"...)
+}

@@ -1,0 +1,327 @@
+package delivery
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/livetree/livetree/packager/hls"
+	"github.com/livetree/livetree/packager/window"
+)
+
+// A blocking playlist request the loop cannot answer yet is parked: its
+// connection stays in the loop, and joins the loop's group of requests
+// waiting for the same part of the same stream. The group holds one
+// waiter in the stream's lot, which, when the part comes or the group's
+// deadline passes, queues the group for its loop and rings the loop's
+// eventfd. The loop then writes one memoised playlist to every socket of
+// the group, with no goroutine woken and nothing allocated per request.
+
+// parkKey names the requests of one loop waiting for the same thing.
+type parkKey struct {
+	st *window.Stream
+	c  cond
+}
+
+// parked is a loop's requests waiting for one cond, and the waiter that
+// holds their place in the stream's lot.
+type parked struct {
+	key   parkKey
+	wt    *waiter
+	lot   *lot
+	conns []*fastConn
+}
+
+// fastWait is a parked request.
+type fastWait struct {
+	group    *parked
+	i        int // in group.conns
+	st       *window.Stream
+	tr       *window.Track
+	req      hls.Request
+	start    time.Time
+	deadline time.Time
+}
+
+// rejoinSlack is the least time a group parked again waits before its
+// deadline is looked at: requests that came in a burst then time out
+// together rather than a round each.
+const rejoinSlack = 25 * time.Millisecond
+
+// playlist answers a request for a multivariant or media playlist, or
+// parks it until the part it names is there.
+func (w *fastWorker) playlist(c *fastConn, r route, rq reqHead, now time.Time) outcome {
+	h := w.f.h
+	if rq.isHead {
+		return passOn
+	}
+	st := h.cfg.Streams.Get(r.stream)
+	if st == nil || len(st.Tracks()) == 0 {
+		return passOn
+	}
+	if w.f.admit != nil && !w.f.admit(streamOf(rq, r), rq.query, true, c.client, now) {
+		return passOn
+	}
+	req, ok := fastPlaylistRequest(rq.query)
+	if !ok {
+		return passOn
+	}
+	c.close = rq.close
+	if r.kind == routeMultivariant {
+		req.MSN, req.Part, req.Skip = -1, -1, false
+		st.Touch()
+		h.count(kindMultivariant)
+		return w.sendPlaylist(c, h.hls.Multivariant(st, req), cacheNoCache, 0, 0, now)
+	}
+	tr, err := track(st, r.mediaKind)
+	if err != nil {
+		return passOn
+	}
+	tested := st.Version()
+	ready, err := hls.Check(tr, st.Ended(), req)
+	if err != nil {
+		return passOn
+	}
+	st.Touch()
+	h.count(kindMedia)
+	wt := &fastWait{st: st, tr: tr, req: req, start: now}
+	if ready {
+		return w.answerMedia(c, wt, 0, now)
+	}
+	wt.deadline = now.Add(h.maxBlock(st))
+	return w.park(c, wt, tested, now)
+}
+
+// answerMedia sends wt's media playlist, after waiting that long.
+func (w *fastWorker) answerMedia(c *fastConn, wt *fastWait, waited time.Duration, now time.Time) outcome {
+	h := w.f.h
+	s := h.memos.state(wt.st)
+	cache := cacheNoCache
+	maxAge := 0
+	if wt.req.MSN >= 0 && !s.ended {
+		// As serveMedia: a blocking answer may be cached for a while.
+		cache, maxAge = nil, blockingMaxAge(s.target)
+	}
+	return w.sendPlaylist(c, h.media(s, wt.st, wt.tr, wt.req), cache, maxAge, waited, now)
+}
+
+func (w *fastWorker) sendPlaylist(c *fastConn, body, cache []byte, maxAge int, waited time.Duration, now time.Time) outcome {
+	hdr := w.f.h.playlistHead(w.hdr[:0], w.dateAt(now), len(body), typeM3U8, cache, maxAge, waited, c.close)
+	w.hdr = hdr[:0]
+	w.f.h.stats.BytesOut.Add(uint64(len(body)))
+	if !w.send(c, hdr, fastBody{mem: body}, now) {
+		return dropped
+	}
+	return answered
+}
+
+// sendError answers with an error status, as the full server's fail does.
+func (w *fastWorker) sendError(c *fastConn, status int, now time.Time) outcome {
+	w.f.h.stats.Errors.Add(1)
+	w.f.h.log.Debug().Int("status", status).Msg("request failed on the fast path")
+	out := w.f.h.errorAnswer(w.hdr[:0], w.dateAt(now), status, c.close)
+	w.hdr = out[:0]
+	if !w.send(c, out, fastBody{}, now) {
+		return dropped
+	}
+	return answered
+}
+
+// park files c's request, wt, in the loop's group for what it waits for;
+// tested is the stream's version read before its last check.
+func (w *fastWorker) park(c *fastConn, wt *fastWait, tested uint64, now time.Time) outcome {
+	h := w.f.h
+	key := parkKey{st: wt.st, c: cond{kind: condPlaylist, track: wt.tr.ID(), msn: wt.req.MSN, part: wt.req.Part}}
+	g := w.parked[key]
+	if g == nil {
+		g = &parked{key: key, wt: &waiter{deadline: maxTime(wt.deadline, now.Add(rejoinSlack))}}
+		g.wt.notify = func() { w.ring(g) }
+		g.lot = h.waits.join(wt.st, key.c, g.wt)
+		if g.lot == nil {
+			h.stats.Cancelled.Add(1)
+			return w.sendError(c, statusOf(ErrClosed), now)
+		}
+		// A change between the check and the join went unseen by the lot;
+		// as in await, only a moved version needs a second look.
+		if wt.st.Version() != tested {
+			if ready, err := hls.Check(wt.tr, wt.st.Ended(), wt.req); ready || err != nil {
+				h.waits.leave(g.lot, g.wt, key.c)
+				h.stats.Woken.Add(1)
+				if err != nil {
+					return w.sendError(c, statusOf(err), now)
+				}
+				return w.answerMedia(c, wt, now.Sub(wt.start), now)
+			}
+		}
+		w.parked[key] = g
+	}
+	wt.group, wt.i = g, len(g.conns)
+	g.conns = append(g.conns, c)
+	c.wait = wt
+	h.stats.Blocked.Add(1)
+	return parkedOn
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// ring queues g for the loop and wakes it; the lot calls it with its mu
+// held.
+func (w *fastWorker) ring(g *parked) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.stopped {
+		w.woken = append(w.woken, g)
+		w.bellLocked()
+	}
+}
+
+// give queues a connection another loop accepted for this one.
+func (w *fastWorker) give(fd int, client netip.Addr) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		unix.Close(fd)
+		return
+	}
+	w.incoming = append(w.incoming, given{fd, client})
+	w.bellLocked()
+}
+
+// bellLocked wakes the loop, once until it answers; w.mu is held.
+func (w *fastWorker) bellLocked() {
+	if !w.rung {
+		w.rung = true
+		var one [8]byte
+		binary.NativeEndian.PutUint64(one[:], 1)
+		_, _ = unix.Write(w.efd, one[:])
+	}
+}
+
+// answerBell takes in the connections given to the loop, and answers, or
+// parks again, the requests of every group the lots released.
+func (w *fastWorker) answerBell(now time.Time) {
+	var b [8]byte
+	_, _ = rawRead(w.efd, b[:])
+	w.mu.Lock()
+	woken, incoming := w.woken, w.incoming
+	w.woken, w.incoming = w.spareWoken[:0], w.spareIncoming[:0]
+	w.rung = false
+	w.mu.Unlock()
+	for _, in := range incoming {
+		w.add(in.fd, in.client, now)
+	}
+	for i, g := range woken {
+		w.release(g, now)
+		woken[i] = nil
+	}
+	w.spareWoken, w.spareIncoming = woken[:0], incoming[:0]
+}
+
+// release answers g's requests whose part came, 503 to those past their
+// deadline, and parks the rest again.
+func (w *fastWorker) release(g *parked, now time.Time) {
+	h := w.f.h
+	if w.parked[g.key] == g {
+		delete(w.parked, g.key)
+	}
+	conns := g.conns
+	g.conns = nil
+	if len(conns) == 0 {
+		return
+	}
+	first := conns[0].wait
+	tested := first.st.Version()
+	ready, err := hls.Check(first.tr, first.st.Ended(), first.req)
+	for _, c := range conns {
+		wt := c.wait
+		c.wait = nil
+		h.stats.Blocked.Add(-1)
+		var out outcome
+		switch {
+		case err != nil:
+			out = w.sendError(c, statusOf(err), now)
+		case ready:
+			h.stats.Woken.Add(1)
+			out = w.answerMedia(c, wt, now.Sub(wt.start), now)
+		case !now.Before(wt.deadline):
+			h.stats.TimedOut.Add(1)
+			out = w.sendError(c, statusOf(ErrNotReady), now)
+		default:
+			out = w.park(c, wt, tested, now)
+		}
+		if out == answered {
+			w.next(c, now)
+		}
+	}
+}
+
+// next goes on with c after an answer that came later than its request:
+// it closes c if asked to, or reads on and serves what c sent meanwhile.
+func (w *fastWorker) next(c *fastConn, now time.Time) {
+	if c.pending() {
+		return // handle goes on once the answer is out
+	}
+	if c.close {
+		w.drop(c)
+		return
+	}
+	if c.muted {
+		c.muted = false
+		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}
+		if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+			w.drop(c)
+			return
+		}
+	}
+	if len(c.unread) > 0 {
+		w.serve(c, c.unread, now)
+	}
+}
+
+// mute stops reading a parked c whose unread requests fill the loop's
+// buffer, watching only for it to hang up, until its answer is out.
+func (w *fastWorker) mute(c *fastConn) {
+	c.muted = true
+	ev := unix.EpollEvent{Events: unix.EPOLLRDHUP, Fd: int32(c.fd)}
+	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+		w.drop(c)
+	}
+}
+
+// unpark takes a parked c, which hung up, out of its group, and the group
+// out of its lot once empty.
+func (w *fastWorker) unpark(c *fastConn) {
+	wt := c.wait
+	g := wt.group
+	last := g.conns[len(g.conns)-1]
+	g.conns[wt.i], last.wait.i = last, wt.i
+	g.conns[len(g.conns)-1] = nil
+	g.conns = g.conns[:len(g.conns)-1]
+	c.wait = nil
+	w.f.h.stats.Blocked.Add(-1)
+	w.f.h.stats.Cancelled.Add(1)
+	if len(g.conns) == 0 && w.parked[g.key] == g {
+		delete(w.parked, g.key)
+		w.f.h.waits.leave(g.lot, g.wt, g.key.c)
+	}
+}
+
+// stopWaking makes ring a no-op and closes the eventfd, once the loop
+// is done.
+func (w *fastWorker) stopWaking() {
+	w.mu.Lock()
+	w.stopped = true
+	for _, in := range w.incoming {
+		unix.Close(in.fd)
+	}
+	w.incoming = nil
+	w.mu.Unlock()
+	unix.Close(w.efd)
+}
