@@ -20,23 +20,17 @@ type body struct {
 	h    *Handler
 	st   *window.Stream
 	tr   *window.Track // seg's; its changes wake the body
-	seg  *window.Segment
-	conn net.Conn     // for per-write deadlines
-	cw   *chunkWriter // writes chunks to conn itself; nil to use fasthttp's writer
-
-	off  int // next byte of the segment to send
-	part int // part index, or -1 for the segment
-	end  int // end of a byte range of the segment, or -1 for none
+	conn net.Conn      // for per-write deadlines
+	cw   *chunkWriter  // writes chunks to conn itself; nil to use fasthttp's writer
+	cursor
 	// stall bounds how long the object may stop growing; deadline is when
 	// it will have, unless a byte comes first.
 	stall    time.Duration
 	deadline time.Time
 
 	// changed is the track's change channel taken before the last look at
-	// the object: until it closes, there is nothing new to look at. ended
-	// records that the last look sent the object's last bytes.
+	// the object: until it closes, there is nothing new to look at.
 	changed <-chan struct{}
-	ended   bool
 
 	pending []byte // bytes next returned but not yet read, for Read
 	// timer fires at timerAt, no later than deadline; zero when disarmed.
@@ -129,39 +123,59 @@ func (b *body) next() ([]byte, error) {
 			}
 		}
 		b.changed = b.tr.Changed()
-		data, complete := b.seg.Bytes(b.off)
-		done := complete
-		if b.part >= 0 {
-			p, ok := b.seg.Part(b.part)
-			if !ok {
-				return nil, fmt.Errorf("%w: part %d of segment %d vanished", ErrStalled, b.part, b.seg.MSN)
-			}
-			end := p.Offset + p.Size
-			if len(data) > end-b.off {
-				data = data[:end-b.off]
-			}
-			// data was read before the part, so it may end short of a part
-			// that completed in between; the change that completed it
-			// sends the next look for the rest.
-			done = p.Complete && b.off+len(data) == end
+		data, err := b.take()
+		if err != nil {
+			return nil, err
 		}
-		if b.end >= 0 {
-			if len(data) > b.end-b.off {
-				data = data[:b.end-b.off]
-			}
-			if b.off+len(data) == b.end {
-				done = true
-			} else if complete {
-				return nil, fmt.Errorf("%w: segment %d ended at byte %d", ErrRangePastEnd, b.seg.MSN, b.off+len(data))
-			}
-		}
-		b.ended = done
 		if len(data) > 0 {
-			b.off += len(data)
 			b.deadline = time.Time{}
 			return data, nil
 		}
 	}
+}
+
+// cursor is the position of a response in an object still being written.
+type cursor struct {
+	seg   *window.Segment
+	off   int  // next byte of the segment to send
+	part  int  // part index, or -1 for the segment
+	end   int  // end of a byte range of the segment, or -1 for none
+	ended bool // the last take returned the object's last bytes
+}
+
+// take returns the object's bytes written since the last take, perhaps
+// none, and moves past them. The slice is the segment's own memory: it
+// never changes.
+func (c *cursor) take() ([]byte, error) {
+	data, complete := c.seg.Bytes(c.off)
+	done := complete
+	if c.part >= 0 {
+		p, ok := c.seg.Part(c.part)
+		if !ok {
+			return nil, fmt.Errorf("%w: part %d of segment %d vanished", ErrStalled, c.part, c.seg.MSN)
+		}
+		end := p.Offset + p.Size
+		if len(data) > end-c.off {
+			data = data[:end-c.off]
+		}
+		// data was read before the part, so it may end short of a part
+		// that completed in between; the change that completed it
+		// sends the next look for the rest.
+		done = p.Complete && c.off+len(data) == end
+	}
+	if c.end >= 0 {
+		if len(data) > c.end-c.off {
+			data = data[:c.end-c.off]
+		}
+		if c.off+len(data) == c.end {
+			done = true
+		} else if complete {
+			return nil, fmt.Errorf("%w: segment %d ended at byte %d", ErrRangePastEnd, c.seg.MSN, c.off+len(data))
+		}
+	}
+	c.ended = done
+	c.off += len(data)
+	return data, nil
 }
 
 // wait waits for the track to change, until the object has made no

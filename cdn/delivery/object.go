@@ -90,7 +90,7 @@ func (h *Handler) servePart(ctx *fasthttp.RequestCtx, st *window.Stream, tr *win
 		if p.Complete {
 			return cond{}, h.sendSpan(ctx, seg, p.Offset, p.Size, ct)
 		}
-		h.sendStream(ctx, &body{st: st, tr: tr, seg: seg, off: p.Offset, part: idx, end: -1}, ct, fasthttp.StatusOK)
+		h.sendStream(ctx, &body{st: st, tr: tr, cursor: cursor{seg: seg, off: p.Offset, part: idx, end: -1}}, ct, fasthttp.StatusOK)
 		return cond{}, nil
 	}
 	if idx == 0 || seg.Complete() {
@@ -115,7 +115,7 @@ func (h *Handler) serveSegment(ctx *fasthttp.RequestCtx, st *window.Stream, tr *
 	if !ok || r.first < 0 {
 		// A suffix of an object whose end is unknown cannot be told: send
 		// it all, as RFC 9110 allows.
-		h.sendStream(ctx, &body{st: st, tr: tr, seg: seg, part: -1, end: -1}, ct, fasthttp.StatusOK)
+		h.sendStream(ctx, &body{st: st, tr: tr, cursor: cursor{seg: seg, part: -1, end: -1}}, ct, fasthttp.StatusOK)
 		return cond{}, nil
 	}
 	if r.first >= int64(len(data)) {
@@ -133,7 +133,7 @@ func (h *Handler) serveSegment(ctx *fasthttp.RequestCtx, st *window.Stream, tr *
 		end, last = int(r.last+1), r.last
 	}
 	setContentRange(hdr, r.first, last, -1)
-	h.sendStream(ctx, &body{st: st, tr: tr, seg: seg, off: int(r.first), part: -1, end: end}, ct, fasthttp.StatusPartialContent)
+	h.sendStream(ctx, &body{st: st, tr: tr, cursor: cursor{seg: seg, off: int(r.first), part: -1, end: end}}, ct, fasthttp.StatusPartialContent)
 	return cond{}, nil
 }
 
