@@ -40,50 +40,55 @@ func (b fastBody) size() int {
 	return len(b.mem)
 }
 
-// fastAnswer appends to dst the status line and headers that answer rq,
-// routed to r, with a complete object, and returns them with the body to
-// send. It reports false for anything else (an object not complete yet,
-// one gone, a refused viewer), which the full server then answers.
-func (h *Handler) fastAnswer(dst []byte, r route, rq reqHead, admit Admit, client netip.Addr, now time.Time, date []byte) ([]byte, fastBody, bool) {
-	st := h.cfg.Streams.Get(r.stream)
-	if st == nil {
-		return dst, fastBody{}, false
-	}
-	if admit != nil && !admit(streamOf(rq, r), rq.query, false, client, now) {
-		return dst, fastBody{}, false
-	}
-	tr, err := track(st, r.obj.Kind)
-	if err != nil {
-		return dst, fastBody{}, false
-	}
-	body, kind, ok := completeObject(tr, r.obj)
-	if !ok {
-		return dst, fastBody{}, false
-	}
-	st.Touch()
-	h.count(kind)
-	ct := typeVideo
-	if r.obj.Kind == "audio" {
-		ct = typeAudio
-	}
+// objectHead appends the status line and headers that answer a request
+// for a complete object of size bytes of content type ct.
+func (h *Handler) objectHead(dst, date, ct []byte, size int, close bool) []byte {
 	dst = append(dst, "HTTP/1.1 200 OK\r\nDate: "...)
 	dst = append(dst, date...)
 	dst = append(dst, "\r\nContent-Type: "...)
 	dst = append(dst, ct...)
 	dst = append(dst, "\r\nContent-Length: "...)
-	dst = strconv.AppendInt(dst, int64(body.size()), 10)
+	dst = strconv.AppendInt(dst, int64(size), 10)
 	dst = appendHeader(dst, hdrHop, h.hop)
 	dst = appendHeader(dst, hdrACAO, valStar)
 	dst = appendHeader(dst, hdrACEH, valExposed)
 	dst = appendHeader(dst, hdrAcceptRanges, valBytes)
 	dst = appendHeader(dst, hdrCacheControl, cacheImmutable)
-	dst = endHead(dst, rq.close)
-	if rq.isHead {
-		body = fastBody{}
+	return endHead(dst, close)
+}
+
+// streamHead appends the status line and headers that begin streaming an
+// object still being written, with chunked transfer, after waiting that
+// long for it to begin.
+func (h *Handler) streamHead(dst, date, ct []byte, waited time.Duration, close bool) []byte {
+	dst = append(dst, "HTTP/1.1 200 OK\r\nDate: "...)
+	dst = append(dst, date...)
+	dst = append(dst, "\r\nContent-Type: "...)
+	dst = append(dst, ct...)
+	dst = append(dst, "\r\nTransfer-Encoding: chunked"...)
+	dst = appendHeader(dst, hdrHop, h.hop)
+	dst = appendHeader(dst, hdrACAO, valStar)
+	dst = appendHeader(dst, hdrACEH, valExposed)
+	dst = appendHeader(dst, hdrCacheControl, cacheImmutable)
+	dst = appendServerTiming(dst, waited)
+	return endHead(dst, close)
+}
+
+// appendServerTiming appends Server-Timing for a request that waited, as
+// setServerTiming sets it.
+func appendServerTiming(dst []byte, waited time.Duration) []byte {
+	if waited <= 0 {
+		return dst
 	}
-	// Counted when handed over, as sendBytes counts.
-	h.stats.BytesOut.Add(uint64(body.size()))
-	return dst, body, true
+	dst = append(dst, "\r\nServer-Timing: block;dur="...)
+	return strconv.AppendFloat(dst, float64(waited.Microseconds())/1000, 'f', 3, 64)
+}
+
+func contentType(kind string) []byte {
+	if kind == "audio" {
+		return typeAudio
+	}
+	return typeVideo
 }
 
 // streamOf returns the stream name in rq's path, which r was parsed from.

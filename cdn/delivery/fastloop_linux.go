@@ -204,11 +204,13 @@ type fastConn struct {
 	unread []byte // the start of a request, or requests behind a response
 	out    []byte
 	body   fastBody
-	close  bool  // close once the response is out
+	tail   []byte // sent after body
+	close  bool   // close once the response is out
 	since  int64 // unix nanoseconds of the last progress
 	outErr bool  // waiting for EPOLLOUT
-	wait   *fastWait
-	muted  bool // parked with a full buffer: watched for hang-ups only
+	wait   *fastWait   // the request waits in a group of the loop
+	stream *fastStream // an object being streamed
+	muted  bool        // parked with a full buffer: watched for hang-ups only
 }
 
 // outcome is what became of a request the loop looked at.
@@ -221,7 +223,17 @@ const (
 	dropped                 // the connection broke and is closed
 )
 
-func (c *fastConn) pending() bool { return len(c.out) > 0 || c.body.size() > 0 }
+func (c *fastConn) pending() bool { return len(c.out) > 0 || c.body.size() > 0 || len(c.tail) > 0 }
+
+// consume drops the first n bytes of out, body.mem and tail, which went
+// out.
+func (c *fastConn) consume(n int) {
+	k := min(n, len(c.out))
+	c.out, n = c.out[k:], n-k
+	k = min(n, len(c.body.mem))
+	c.body.mem, n = c.body.mem[k:], n-k
+	c.tail = c.tail[n:]
+}
 
 func newFastWorker(f *fastLoop) (*fastWorker, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
@@ -327,34 +339,27 @@ func (w *fastWorker) handle(c *fastConn, events uint32, now time.Time) {
 		if !w.flush(c, now) || c.pending() {
 			return
 		}
-		if c.close {
+		c.outErr, c.muted = false, false
+		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}
+		if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
 			w.drop(c)
 			return
 		}
-		c.outErr = false
-		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}
-		_ = unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev)
+		w.next(c, now)
+		return
 	}
 	if events&unix.EPOLLIN == 0 {
-		if len(c.unread) > 0 {
-			w.serve(c, c.unread, now)
-		}
 		return
 	}
 	// Requests are read into the loop's buffer, not one per connection,
 	// so thousands of idle connections hold no buffer at all.
 	k := copy(w.rbuf, c.unread)
 	if k == len(w.rbuf) {
-		w.mute(c) // only a parked connection keeps that much
+		w.mute(c) // only a connection with an answer under way keeps that much
 		return
 	}
 	m, err := rawRead(c.fd, w.rbuf[k:])
 	if errors.Is(err, unix.EAGAIN) {
-		// Requests kept behind a response just finished still need
-		// answers, though nothing new came.
-		if k > 0 {
-			w.serve(c, w.rbuf[:k], now)
-		}
 		return
 	}
 	if err != nil || m == 0 {
@@ -365,12 +370,45 @@ func (w *fastWorker) handle(c *fastConn, events uint32, now time.Time) {
 	w.serve(c, w.rbuf[:k+m], now)
 }
 
+// busy reports whether c has an answer under way, which the requests
+// behind it wait for.
+func (c *fastConn) busy() bool { return c.pending() || c.wait != nil || c.stream != nil }
+
+// next goes on with c once an answer, or the part of it that could go,
+// is out: it streams on, closes c if asked to, or serves what c sent
+// meanwhile.
+func (w *fastWorker) next(c *fastConn, now time.Time) {
+	if c.pending() || c.wait != nil {
+		return
+	}
+	if c.stream != nil {
+		if w.pump(c, now) != answered || c.busy() {
+			return
+		}
+	}
+	if c.close {
+		w.drop(c)
+		return
+	}
+	if c.muted {
+		c.muted = false
+		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}
+		if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+			w.drop(c)
+			return
+		}
+	}
+	if len(c.unread) > 0 {
+		w.serve(c, c.unread, now)
+	}
+}
+
 // serve answers the requests in buf, read from c, while they are for
 // complete objects or playlists and the socket takes the answers, and
 // keeps the rest for later, behind a request that waits or an answer not
 // all sent.
 func (w *fastWorker) serve(c *fastConn, buf []byte, now time.Time) {
-	for len(buf) > 0 && !c.pending() && c.wait == nil {
+	for len(buf) > 0 && !c.busy() {
 		rq, v := parseHead(buf)
 		if v == headPartial && len(buf) < readBufferSize {
 			break
@@ -387,7 +425,7 @@ func (w *fastWorker) serve(c *fastConn, buf []byte, now time.Time) {
 			return
 		}
 		buf = buf[rq.size:]
-		if c.close && !c.pending() && c.wait == nil {
+		if c.close && !c.busy() {
 			w.drop(c)
 			return
 		}
@@ -405,45 +443,37 @@ func (w *fastWorker) answer(c *fastConn, rq reqHead, now time.Time) outcome {
 	case routeMedia, routeMultivariant:
 		return w.playlist(c, r, rq, now)
 	case routeObject:
-		hdr, body, ok := w.f.h.fastAnswer(w.hdr[:0], r, rq, w.f.admit, c.client, now, w.dateAt(now))
-		w.hdr = hdr[:0]
-		if !ok {
-			return passOn
-		}
-		c.close = rq.close
-		if !w.send(c, hdr, body, now) {
-			return dropped
-		}
-		return answered
+		return w.object(c, r, rq, now)
 	}
 	return passOn
 }
 
-// send writes a response, keeping what the socket does not take for
-// flush. It reports false when c was dropped.
-func (w *fastWorker) send(c *fastConn, hdr []byte, body fastBody, now time.Time) bool {
+// send writes hdr, body and tail, keeping what the socket does not take
+// for flush. It reports false when c was dropped.
+func (w *fastWorker) send(c *fastConn, hdr []byte, body fastBody, tail []byte, now time.Time) bool {
+	var n int
+	var err error
 	if body.seg == nil {
-		n, err := rawWritev(c.fd, hdr, body.mem)
-		if err != nil && !errors.Is(err, unix.EAGAIN) {
-			w.drop(c)
-			return false
-		}
-		n = max(n, 0)
-		if n < len(hdr) {
-			c.out = append(c.out[:0], hdr[n:]...)
-			c.body = body
-		} else {
-			c.body = fastBody{mem: body.mem[n-len(hdr):]}
-		}
+		n, err = rawWritev(c.fd, hdr, body.mem, tail)
 	} else {
-		n, err := rawSend(c.fd, hdr, unix.MSG_MORE)
-		if err != nil && !errors.Is(err, unix.EAGAIN) {
-			w.drop(c)
-			return false
-		}
-		c.out = append(c.out[:0], hdr[max(n, 0):]...)
-		c.body = body
+		n, err = rawSend(c.fd, hdr, unix.MSG_MORE)
 	}
+	if err != nil && !errors.Is(err, unix.EAGAIN) {
+		w.drop(c)
+		return false
+	}
+	n = max(n, 0)
+	if body.seg == nil && n == len(hdr)+len(body.mem)+len(tail) {
+		return true
+	}
+	c.out = c.out[:0]
+	if n < len(hdr) {
+		c.out, n = append(c.out, hdr[n:]...), 0
+	} else {
+		n -= len(hdr)
+	}
+	c.body, c.tail = body, tail
+	c.consume(n)
 	if !c.pending() {
 		return true
 	}
@@ -456,7 +486,9 @@ func (w *fastWorker) waitOut(c *fastConn) bool {
 		return true
 	}
 	c.outErr = true
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT, Fd: int32(c.fd)}
+	// Not EPOLLIN: requests pipelined meanwhile would wake the loop for
+	// nothing until the answer is out.
+	ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLRDHUP, Fd: int32(c.fd)}
 	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
 		w.drop(c)
 		return false
@@ -467,13 +499,13 @@ func (w *fastWorker) waitOut(c *fastConn) bool {
 // flush sends what is left of c's response until the socket is full. It
 // reports false when c was dropped.
 func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
-	for len(c.out) > 0 || len(c.body.mem) > 0 {
+	for len(c.out) > 0 || len(c.body.mem) > 0 || (c.body.seg == nil && len(c.tail) > 0) {
 		var n int
 		var err error
 		if c.body.seg != nil {
 			n, err = rawSend(c.fd, c.out, unix.MSG_MORE)
 		} else {
-			n, err = rawWritev(c.fd, c.out, c.body.mem)
+			n, err = rawWritev(c.fd, c.out, c.body.mem, c.tail)
 		}
 		if errors.Is(err, unix.EAGAIN) {
 			return true
@@ -483,8 +515,7 @@ func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
 			return false
 		}
 		c.since = now.UnixNano()
-		k := min(n, len(c.out))
-		c.out, c.body.mem = c.out[k:], c.body.mem[n-k:]
+		c.consume(n)
 	}
 	for c.body.seg != nil && c.body.n > 0 {
 		var m int
@@ -512,6 +543,9 @@ func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
 	}
 	if c.body.size() == 0 {
 		c.body = fastBody{}
+		if len(c.tail) > 0 {
+			return w.flush(c, now)
+		}
 	}
 	return true
 }
@@ -551,6 +585,9 @@ func (w *fastWorker) drop(c *fastConn) {
 	if c.wait != nil {
 		w.unpark(c)
 	}
+	if c.stream != nil {
+		w.endStream(c, true)
+	}
 	w.forget(c)
 	unix.Close(c.fd) // closing removes it from the epoll set
 }
@@ -570,6 +607,8 @@ func (w *fastWorker) sweep(now time.Time) {
 		switch {
 		case c.wait != nil:
 			continue // its deadline is the lot's to keep
+		case c.pending() && c.stream != nil:
+			limit = w.f.h.cfg.WriteTimeout // a stream's limit is per write
 		case c.pending():
 			limit = writeTimeout
 		case len(c.unread) > 0:

@@ -74,10 +74,7 @@ func (h *Handler) playlistHead(dst, date []byte, body int, contentType, cache []
 		dst = append(dst, "public, max-age="...)
 		dst = strconv.AppendInt(dst, int64(maxAge), 10)
 	}
-	if waited > 0 {
-		dst = append(dst, "\r\nServer-Timing: block;dur="...)
-		dst = strconv.AppendFloat(dst, float64(waited.Microseconds())/1000, 'f', 3, 64)
-	}
+	dst = appendServerTiming(dst, waited)
 	return endHead(dst, close)
 }
 

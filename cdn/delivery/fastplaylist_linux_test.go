@@ -265,3 +265,85 @@ func TestFastBalancesConns(t *testing.T) {
 		}
 	}
 }
+
+// TestFastStreamsMatchFull checks that the fast path streams a part that
+// has yet to begin and a segment still being written as the full server
+// does: same status, headers and bytes, the bytes the window ends up
+// holding, on a connection it keeps.
+func TestFastStreamsMatchFull(t *testing.T) {
+	r := record(t)
+	f := newFixture(t, Config{Hop: "o"})
+	st := r.window("s")
+	played := len(r.chunks) / 2
+	r.play(t, st, 0, played)
+	f.streams.Add(st)
+	fullAddr := fullServer(t, f)
+	tr, _ := st.Track(1, false)
+	last, _ := tr.Last()
+	if last.Complete() {
+		t.Fatal("the newest segment is complete")
+	}
+	part := window.ObjectName{Type: window.ObjPart, Kind: "video", Epoch: last.Init.Epoch, MSN: last.MSN, Part: len(last.Parts())}
+	seg := window.ObjectName{Type: window.ObjSegment, Kind: "video", Epoch: last.Init.Epoch, MSN: last.MSN}
+
+	type answer struct {
+		resp *http.Response
+		body []byte
+	}
+	var fastConns []*rawConn
+	results := map[string]chan answer{}
+	for _, n := range []window.ObjectName{part, seg} {
+		for _, side := range []string{"fast", "full"} {
+			addr := f.addr
+			if side == "full" {
+				addr = fullAddr
+			}
+			rc := dialRaw(t, addr)
+			if side == "fast" {
+				fastConns = append(fastConns, rc)
+			}
+			rc.send(t, "/live/s/"+n.String())
+			ch := make(chan answer, 1)
+			results[side+" "+n.String()] = ch
+			go func() {
+				_ = rc.c.SetReadDeadline(time.Now().Add(20 * time.Second))
+				resp, err := http.ReadResponse(rc.br, nil)
+				if err != nil {
+					ch <- answer{}
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				ch <- answer{resp, body}
+			}()
+		}
+	}
+	waitFor(t, 5*time.Second, "the part requests to block", func() bool { return f.h.Stats().Blocked.Load() == 2 })
+	for !last.Complete() {
+		r.play(t, st, played, played+1)
+		played++
+		time.Sleep(5 * time.Millisecond)
+	}
+	segBytes, _ := last.Bytes(0)
+	p, _ := last.Part(part.Part)
+	want := map[window.ObjectName][]byte{part: segBytes[p.Offset : p.Offset+p.Size], seg: segBytes}
+	for n, data := range want {
+		fa, ra := <-results["fast "+n.String()], <-results["full "+n.String()]
+		if fa.resp == nil || ra.resp == nil {
+			t.Fatalf("%s: no answer (fast %v, full %v)", n, fa.resp != nil, ra.resp != nil)
+		}
+		if !bytes.Equal(fa.body, data) {
+			t.Fatalf("%s: fast path sent %d bytes, the window holds %d", n, len(fa.body), len(data))
+		}
+		if fa.resp.TransferEncoding == nil || fa.resp.TransferEncoding[0] != "chunked" {
+			t.Errorf("%s: transfer encoding %v, want chunked", n, fa.resp.TransferEncoding)
+		}
+		sameAnswer(t, n.String(), fa.resp, fa.body, ra.resp, ra.body)
+	}
+	if n := f.fast.Conns(); n != len(fastConns) {
+		t.Fatalf("%d connections on the fast path, want %d", n, len(fastConns))
+	}
+	if n := f.h.Stats().Streaming.Load(); n != 0 {
+		t.Fatalf("%d streams still open", n)
+	}
+}

@@ -34,15 +34,22 @@ type parked struct {
 	conns []*fastConn
 }
 
-// fastWait is a parked request.
+// fastWait is a parked request: a blocking playlist request, or a
+// request for an object that waits for it to begin or to grow.
 type fastWait struct {
 	group    *parked
 	i        int // in group.conns
 	st       *window.Stream
-	tr       *window.Track
-	req      hls.Request
-	start    time.Time
+	cd       cond // what it waits for
 	deadline time.Time
+	blocked  bool // counted in Stats.Blocked, as a wait the full server makes in await
+
+	// A playlist request.
+	tr    *window.Track
+	req   hls.Request
+	start time.Time
+
+	obj *fastStream // an object request
 }
 
 // rejoinSlack is the least time a group parked again waits before its
@@ -86,12 +93,12 @@ func (w *fastWorker) playlist(c *fastConn, r route, rq reqHead, now time.Time) o
 	}
 	st.Touch()
 	h.count(kindMedia)
-	wt := &fastWait{st: st, tr: tr, req: req, start: now}
+	wt := &fastWait{st: st, tr: tr, req: req, start: now, blocked: true}
 	if ready {
 		return w.answerMedia(c, wt, 0, now)
 	}
 	wt.deadline = now.Add(h.maxBlock(st))
-	return w.park(c, wt, tested, now)
+	return w.park(c, wt, cond{kind: condPlaylist, track: tr.ID(), msn: req.MSN, part: req.Part}, tested, now)
 }
 
 // answerMedia sends wt's media playlist, after waiting that long.
@@ -111,7 +118,7 @@ func (w *fastWorker) sendPlaylist(c *fastConn, body, cache []byte, maxAge int, w
 	hdr := w.f.h.playlistHead(w.hdr[:0], w.dateAt(now), len(body), typeM3U8, cache, maxAge, waited, c.close)
 	w.hdr = hdr[:0]
 	w.f.h.stats.BytesOut.Add(uint64(len(body)))
-	if !w.send(c, hdr, fastBody{mem: body}, now) {
+	if !w.send(c, hdr, fastBody{mem: body}, nil, now) {
 		return dropped
 	}
 	return answered
@@ -123,45 +130,82 @@ func (w *fastWorker) sendError(c *fastConn, status int, now time.Time) outcome {
 	w.f.h.log.Debug().Int("status", status).Msg("request failed on the fast path")
 	out := w.f.h.errorAnswer(w.hdr[:0], w.dateAt(now), status, c.close)
 	w.hdr = out[:0]
-	if !w.send(c, out, fastBody{}, now) {
+	if !w.send(c, out, fastBody{}, nil, now) {
 		return dropped
 	}
 	return answered
 }
 
-// park files c's request, wt, in the loop's group for what it waits for;
-// tested is the stream's version read before its last check.
-func (w *fastWorker) park(c *fastConn, wt *fastWait, tested uint64, now time.Time) outcome {
+// park files c's request, wt, in the loop's group for what it waits
+// for, cd; tested is the stream's version read before its last look.
+func (w *fastWorker) park(c *fastConn, wt *fastWait, cd cond, tested uint64, now time.Time) outcome {
 	h := w.f.h
-	key := parkKey{st: wt.st, c: cond{kind: condPlaylist, track: wt.tr.ID(), msn: wt.req.MSN, part: wt.req.Part}}
+	wt.cd = cd
+	key := parkKey{st: wt.st, c: cd}
 	g := w.parked[key]
 	if g == nil {
 		g = &parked{key: key, wt: &waiter{deadline: maxTime(wt.deadline, now.Add(rejoinSlack))}}
 		g.wt.notify = func() { w.ring(g) }
 		g.lot = h.waits.join(wt.st, key.c, g.wt)
 		if g.lot == nil {
-			h.stats.Cancelled.Add(1)
-			return w.sendError(c, statusOf(ErrClosed), now)
+			return w.closed(c, wt, now)
 		}
-		// A change between the check and the join went unseen by the lot;
-		// as in await, only a moved version needs a second look.
+		// A change between the last look and the join went unseen by the
+		// lot; as in await, only a moved version needs another look.
 		if wt.st.Version() != tested {
-			if ready, err := hls.Check(wt.tr, wt.st.Ended(), wt.req); ready || err != nil {
-				h.waits.leave(g.lot, g.wt, key.c)
-				h.stats.Woken.Add(1)
-				if err != nil {
-					return w.sendError(c, statusOf(err), now)
-				}
-				return w.answerMedia(c, wt, now.Sub(wt.start), now)
-			}
+			h.waits.leave(g.lot, g.wt, key.c)
+			return w.resume(c, wt, now)
 		}
 		w.parked[key] = g
 	}
 	wt.group, wt.i = g, len(g.conns)
 	g.conns = append(g.conns, c)
 	c.wait = wt
-	h.stats.Blocked.Add(1)
+	if wt.blocked {
+		h.stats.Blocked.Add(1)
+	}
 	return parkedOn
+}
+
+// closed answers a request that cannot wait, the handler being closed.
+func (w *fastWorker) closed(c *fastConn, wt *fastWait, now time.Time) outcome {
+	if wt.obj != nil && wt.obj.begun {
+		w.drop(c) // the body is cut short, as a closing handler cuts bodies
+		return dropped
+	}
+	w.f.h.stats.Cancelled.Add(1)
+	return w.sendError(c, statusOf(ErrClosed), now)
+}
+
+// resume looks again at what a request waits for: it answers, goes on
+// streaming, or parks it again.
+func (w *fastWorker) resume(c *fastConn, wt *fastWait, now time.Time) outcome {
+	if s := wt.obj; s != nil {
+		if s.begun {
+			return w.pump(c, now)
+		}
+		return w.begin(c, s, now, false)
+	}
+	tested := wt.st.Version()
+	ready, err := hls.Check(wt.tr, wt.st.Ended(), wt.req)
+	return w.settle(c, wt, ready, err, tested, now)
+}
+
+// settle answers a playlist request after a look found it ready or not,
+// or parks it again.
+func (w *fastWorker) settle(c *fastConn, wt *fastWait, ready bool, err error, tested uint64, now time.Time) outcome {
+	h := w.f.h
+	switch {
+	case err != nil:
+		return w.sendError(c, statusOf(err), now)
+	case ready:
+		h.stats.Woken.Add(1)
+		return w.answerMedia(c, wt, now.Sub(wt.start), now)
+	case !now.Before(wt.deadline):
+		h.stats.TimedOut.Add(1)
+		return w.sendError(c, statusOf(ErrNotReady), now)
+	}
+	return w.park(c, wt, wt.cd, tested, now)
 }
 
 func maxTime(a, b time.Time) time.Time {
@@ -224,10 +268,10 @@ func (w *fastWorker) answerBell(now time.Time) {
 	w.spareWoken, w.spareIncoming = woken[:0], incoming[:0]
 }
 
-// release answers g's requests whose part came, 503 to those past their
-// deadline, and parks the rest again.
+// release looks again at the requests of g, which its lot released:
+// those of a playlist group all at once, since they wait for the same
+// thing.
 func (w *fastWorker) release(g *parked, now time.Time) {
-	h := w.f.h
 	if w.parked[g.key] == g {
 		delete(w.parked, g.key)
 	}
@@ -236,52 +280,28 @@ func (w *fastWorker) release(g *parked, now time.Time) {
 	if len(conns) == 0 {
 		return
 	}
-	first := conns[0].wait
-	tested := first.st.Version()
-	ready, err := hls.Check(first.tr, first.st.Ended(), first.req)
+	var ready bool
+	var err error
+	tested := g.key.st.Version()
+	if g.key.c.kind == condPlaylist {
+		first := conns[0].wait
+		ready, err = hls.Check(first.tr, first.st.Ended(), first.req)
+	}
 	for _, c := range conns {
 		wt := c.wait
 		c.wait = nil
-		h.stats.Blocked.Add(-1)
+		if wt.blocked {
+			w.f.h.stats.Blocked.Add(-1)
+		}
 		var out outcome
-		switch {
-		case err != nil:
-			out = w.sendError(c, statusOf(err), now)
-		case ready:
-			h.stats.Woken.Add(1)
-			out = w.answerMedia(c, wt, now.Sub(wt.start), now)
-		case !now.Before(wt.deadline):
-			h.stats.TimedOut.Add(1)
-			out = w.sendError(c, statusOf(ErrNotReady), now)
-		default:
-			out = w.park(c, wt, tested, now)
+		if wt.obj != nil {
+			out = w.resume(c, wt, now)
+		} else {
+			out = w.settle(c, wt, ready, err, tested, now)
 		}
 		if out == answered {
 			w.next(c, now)
 		}
-	}
-}
-
-// next goes on with c after an answer that came later than its request:
-// it closes c if asked to, or reads on and serves what c sent meanwhile.
-func (w *fastWorker) next(c *fastConn, now time.Time) {
-	if c.pending() {
-		return // handle goes on once the answer is out
-	}
-	if c.close {
-		w.drop(c)
-		return
-	}
-	if c.muted {
-		c.muted = false
-		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}
-		if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
-			w.drop(c)
-			return
-		}
-	}
-	if len(c.unread) > 0 {
-		w.serve(c, c.unread, now)
 	}
 }
 
@@ -305,8 +325,10 @@ func (w *fastWorker) unpark(c *fastConn) {
 	g.conns[len(g.conns)-1] = nil
 	g.conns = g.conns[:len(g.conns)-1]
 	c.wait = nil
-	w.f.h.stats.Blocked.Add(-1)
-	w.f.h.stats.Cancelled.Add(1)
+	if wt.blocked {
+		w.f.h.stats.Blocked.Add(-1)
+		w.f.h.stats.Cancelled.Add(1)
+	}
 	if len(g.conns) == 0 && w.parked[g.key] == g {
 		delete(w.parked, g.key)
 		w.f.h.waits.leave(g.lot, g.wt, g.key.c)

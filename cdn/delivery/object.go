@@ -86,20 +86,30 @@ func locate(st *window.Stream, tr *window.Track, n window.ObjectName) (*window.S
 // servePart answers with part idx of seg, or returns the cond to wait for
 // when it is the part after the newest.
 func (h *Handler) servePart(ctx *fasthttp.RequestCtx, st *window.Stream, tr *window.Track, seg *window.Segment, idx int, ct []byte) (cond, error) {
+	p, hold, err := findPart(tr, seg, idx)
+	if err != nil || hold != (cond{}) {
+		return hold, err
+	}
+	if p.Complete {
+		return cond{}, h.sendSpan(ctx, seg, p.Offset, p.Size, ct)
+	}
+	h.sendStream(ctx, &body{st: st, tr: tr, cursor: cursor{seg: seg, off: p.Offset, part: idx, end: -1}}, ct, fasthttp.StatusOK)
+	return cond{}, nil
+}
+
+// findPart returns part idx of seg, or the cond to wait for when it is the
+// part after the newest.
+func findPart(tr *window.Track, seg *window.Segment, idx int) (window.Part, cond, error) {
 	if p, ok := seg.Part(idx); ok {
-		if p.Complete {
-			return cond{}, h.sendSpan(ctx, seg, p.Offset, p.Size, ct)
-		}
-		h.sendStream(ctx, &body{st: st, tr: tr, cursor: cursor{seg: seg, off: p.Offset, part: idx, end: -1}}, ct, fasthttp.StatusOK)
-		return cond{}, nil
+		return p, cond{}, nil
 	}
 	if idx == 0 || seg.Complete() {
-		return cond{}, ErrNotFound
+		return window.Part{}, cond{}, ErrNotFound
 	}
 	if _, ok := seg.Part(idx - 1); !ok {
-		return cond{}, ErrNotFound // further ahead than the next part
+		return window.Part{}, cond{}, ErrNotFound // further ahead than the next part
 	}
-	return cond{kind: condObject, track: tr.ID(), msn: int64(seg.MSN), part: int64(idx)}, nil
+	return window.Part{}, cond{kind: condObject, track: tr.ID(), msn: int64(seg.MSN), part: int64(idx)}, nil
 }
 
 // serveSegment answers with seg, or a range of it. A range of a segment

@@ -26,11 +26,11 @@ func rawRead(fd int, p []byte) (int, error) {
 	return int(n), rawErr(e)
 }
 
-// rawWritev writes a and b in one call; either may be empty.
-func rawWritev(fd int, a, b []byte) (int, error) {
-	var iov [2]unix.Iovec
+// rawWritev writes a, b and c in one call; any may be empty.
+func rawWritev(fd int, a, b, c []byte) (int, error) {
+	var iov [3]unix.Iovec
 	k := 0
-	for _, p := range [2][]byte{a, b} {
+	for _, p := range [3][]byte{a, b, c} {
 		if len(p) > 0 {
 			iov[k].Base = &p[0]
 			iov[k].SetLen(len(p))

@@ -19,6 +19,11 @@ const (
 	// has bytes past offset off; or until it never will (it completed, a
 	// later segment began, or the stream ended).
 	condObject
+	// condGrow waits until segment msn has bytes past off or completes,
+	// or part `part` (unless -1) completes, or the segment leaves the
+	// window. The stream's end alone does not meet it: a response cut
+	// short by the end waits out its stall limit, as a body does.
+	condGrow
 )
 
 // cond is what a request waits for. Requests waiting for the same thing
@@ -34,7 +39,7 @@ type cond struct {
 
 // met reports whether the wait for c is over.
 func (c cond) met(st *window.Stream) bool {
-	if st.Ended() {
+	if st.Ended() && c.kind != condGrow {
 		return true
 	}
 	tr, ok := st.Track(c.track, false)
@@ -42,6 +47,16 @@ func (c cond) met(st *window.Stream) bool {
 		return true
 	}
 	switch c.kind {
+	case condGrow:
+		seg, ok := tr.Segment(uint64(c.msn))
+		if !ok || seg.Complete() || seg.Size() > c.off {
+			return true
+		}
+		if c.part >= 0 {
+			p, ok := seg.Part(int(c.part))
+			return !ok || p.Complete
+		}
+		return false
 	case condPlaylist:
 		ready, err := hls.Check(tr, false, hls.Request{MSN: c.msn, Part: c.part})
 		return ready || err != nil
