@@ -204,10 +204,10 @@ type fastConn struct {
 	unread []byte // the start of a request, or requests behind a response
 	out    []byte
 	body   fastBody
-	tail   []byte // sent after body
-	close  bool   // close once the response is out
-	since  int64 // unix nanoseconds of the last progress
-	outErr bool  // waiting for EPOLLOUT
+	tail   []byte      // sent after body
+	close  bool        // close once the response is out
+	since  int64       // unix nanoseconds of the last progress
+	outErr bool        // waiting for EPOLLOUT
 	wait   *fastWait   // the request waits in a group of the loop
 	stream *fastStream // an object being streamed
 	muted  bool        // parked with a full buffer: watched for hang-ups only
