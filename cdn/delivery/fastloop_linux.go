@@ -440,7 +440,19 @@ func (w *fastWorker) answer(c *fastConn, rq reqHead, now time.Time) outcome {
 		return passOn
 	}
 	switch r.kind {
-	case routeMedia, routeMultivariant:
+	case routeTime:
+		if rq.isHead {
+			return passOn
+		}
+		w.f.h.count(kindTime)
+		c.close = rq.close
+		out := w.f.h.timeAnswer(w.hdr[:0], w.dateAt(now), now, rq.close)
+		w.hdr = out[:0]
+		if !w.send(c, out, fastBody{}, nil, now) {
+			return dropped
+		}
+		return answered
+	case routeMedia, routeMultivariant, routeMPD:
 		return w.playlist(c, r, rq, now)
 	case routeObject:
 		return w.object(c, r, rq, now)

@@ -54,6 +54,38 @@ func fastPlaylistRequest(query []byte) (hls.Request, bool) {
 	return req, true
 }
 
+// queryValue returns the value of key in a query parseHead let through,
+// the first if repeated, as fasthttp's QueryArgs.Peek does.
+func queryValue(query []byte, key string) []byte {
+	for len(query) > 0 {
+		var kv []byte
+		kv, query, _ = bytes.Cut(query, []byte{'&'})
+		if k, v, _ := bytes.Cut(kv, []byte{'='}); string(k) == key {
+			return v
+		}
+	}
+	return nil
+}
+
+// timeAnswer appends a whole answer with the server's clock, as serveTime
+// writes it.
+func (h *Handler) timeAnswer(dst, date []byte, now time.Time, close bool) []byte {
+	var b [32]byte
+	v := now.UTC().AppendFormat(b[:0], "2006-01-02T15:04:05.000Z")
+	dst = append(dst, "HTTP/1.1 200 OK\r\nDate: "...)
+	dst = append(dst, date...)
+	dst = append(dst, "\r\nContent-Type: "...)
+	dst = append(dst, typeText...)
+	dst = append(dst, "\r\nContent-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(v)), 10)
+	dst = appendHeader(dst, hdrHop, h.hop)
+	dst = appendHeader(dst, hdrACAO, valStar)
+	dst = appendHeader(dst, hdrACEH, valExposed)
+	dst = appendHeader(dst, hdrCacheControl, cacheNoStore)
+	dst = endHead(dst, close)
+	return append(dst, v...)
+}
+
 // playlistHead appends the status line and headers of a playlist answer:
 // body bytes of contentType, cached as cache says or, when cache is nil,
 // for maxAge seconds; waited, when not zero, goes in Server-Timing.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +90,8 @@ func sameAnswer(t *testing.T, what string, fr *http.Response, fb []byte, rr *htt
 	}
 }
 
+var publishTime = regexp.MustCompile(` publishTime="[^"]*"`)
+
 // nextPart returns the directives naming the part after the last one of
 // a track.
 func nextPart(tr *window.Track) string {
@@ -123,13 +126,30 @@ func TestFastPlaylistsMatchFull(t *testing.T) {
 		"audio.m3u8?_HLS_skip=YES",
 		fmt.Sprintf("video.m3u8?_HLS_msn=%d&_HLS_part=0", last.MSN-1),
 		fmt.Sprintf("video.m3u8?_HLS_msn=%d&lt_byterange=1&token=abc&_HLS_msn=99999", last.MSN-1),
+		"manifest.mpd",
+		"manifest.mpd?addressing=simple&token=t0k",
 	} {
 		fast.send(t, "/live/p/"+target)
 		full.send(t, "/live/p/"+target)
 		fr, fb := fast.read(t)
 		rr, rb := full.read(t)
+		// An MPD is stamped with the time it was rendered.
+		fb, rb = publishTime.ReplaceAll(fb, nil), publishTime.ReplaceAll(rb, nil)
 		sameAnswer(t, target, fr, fb, rr, rb)
 	}
+
+	t.Run("clock", func(t *testing.T) {
+		fast.send(t, "/time")
+		full.send(t, "/time")
+		fr, fb := fast.read(t)
+		rr, rb := full.read(t)
+		ft, err1 := time.Parse(time.RFC3339, string(fb))
+		rt, err2 := time.Parse(time.RFC3339, string(rb))
+		if err1 != nil || err2 != nil || ft.Sub(rt).Abs() > time.Second {
+			t.Fatalf("clocks %q and %q", fb, rb)
+		}
+		sameAnswer(t, "/time", fr, rb, rr, rb) // bodies compared as clocks above
+	})
 
 	t.Run("timed out", func(t *testing.T) {
 		target := "/live/p/video.m3u8?" + nextPart(tr)

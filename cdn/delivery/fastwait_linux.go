@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/livetree/livetree/packager/dash"
 	"github.com/livetree/livetree/packager/hls"
 	"github.com/livetree/livetree/packager/window"
 )
@@ -57,8 +58,8 @@ type fastWait struct {
 // together rather than a round each.
 const rejoinSlack = 25 * time.Millisecond
 
-// playlist answers a request for a multivariant or media playlist, or
-// parks it until the part it names is there.
+// playlist answers a request for a multivariant or media playlist or an
+// MPD, or parks it until the part it names is there.
 func (w *fastWorker) playlist(c *fastConn, r route, rq reqHead, now time.Time) outcome {
 	h := w.f.h
 	if rq.isHead {
@@ -76,11 +77,22 @@ func (w *fastWorker) playlist(c *fastConn, r route, rq reqHead, now time.Time) o
 		return passOn
 	}
 	c.close = rq.close
+	if r.kind == routeMPD {
+		st.Touch()
+		h.count(kindMPD)
+		body := h.mpd.MPD(st, now, dash.Options{
+			UTCTimingURL:     h.cfg.UTCTimingPath,
+			Query:            req.Query,
+			LatencyTarget:    h.cfg.LatencyTarget,
+			SimpleAddressing: string(queryValue(rq.query, "addressing")) == "simple",
+		})
+		return w.sendPlaylist(c, body, typeMPD, cacheNoCache, 0, 0, now)
+	}
 	if r.kind == routeMultivariant {
 		req.MSN, req.Part, req.Skip = -1, -1, false
 		st.Touch()
 		h.count(kindMultivariant)
-		return w.sendPlaylist(c, h.hls.Multivariant(st, req), cacheNoCache, 0, 0, now)
+		return w.sendPlaylist(c, h.hls.Multivariant(st, req), typeM3U8, cacheNoCache, 0, 0, now)
 	}
 	tr, err := track(st, r.mediaKind)
 	if err != nil {
@@ -111,11 +123,11 @@ func (w *fastWorker) answerMedia(c *fastConn, wt *fastWait, waited time.Duration
 		// As serveMedia: a blocking answer may be cached for a while.
 		cache, maxAge = nil, blockingMaxAge(s.target)
 	}
-	return w.sendPlaylist(c, h.media(s, wt.st, wt.tr, wt.req), cache, maxAge, waited, now)
+	return w.sendPlaylist(c, h.media(s, wt.st, wt.tr, wt.req), typeM3U8, cache, maxAge, waited, now)
 }
 
-func (w *fastWorker) sendPlaylist(c *fastConn, body, cache []byte, maxAge int, waited time.Duration, now time.Time) outcome {
-	hdr := w.f.h.playlistHead(w.hdr[:0], w.dateAt(now), len(body), typeM3U8, cache, maxAge, waited, c.close)
+func (w *fastWorker) sendPlaylist(c *fastConn, body, contentType, cache []byte, maxAge int, waited time.Duration, now time.Time) outcome {
+	hdr := w.f.h.playlistHead(w.hdr[:0], w.dateAt(now), len(body), contentType, cache, maxAge, waited, c.close)
 	w.hdr = hdr[:0]
 	w.f.h.stats.BytesOut.Add(uint64(len(body)))
 	if !w.send(c, hdr, fastBody{mem: body}, nil, now) {

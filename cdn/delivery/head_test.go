@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/livetree/livetree/packager/hls"
 )
 
 var headSeeds = []string{
@@ -26,6 +28,8 @@ var headSeeds = []string{
 	"GET /x HTTP/1.1\r\nHost: a\r\n",
 	"GET /0 HTTP/1.1\r\n\r\n",
 	"GET /0 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+	"GET /live/s/video.m3u8?_HLS_msn=5&_HLS_msn=7&_HLS_skip=YES&lt_byterange=1&token&token=x HTTP/1.1\r\nHost: a\r\n\r\n",
+	"GET /live/s/manifest.mpd?addressing=simple&addressing=x&_HLS_part=2 HTTP/1.1\r\nHost: a\r\n\r\n",
 }
 
 func TestParseHead(t *testing.T) {
@@ -55,6 +59,8 @@ func TestParseHead(t *testing.T) {
 		{"GET /x HTT", headPartial, "", "", false, false},
 		{headSeeds[15], headPass, "", "", false, false},
 		{headSeeds[16], headPass, "", "", false, false},
+		{headSeeds[17], headFast, "/live/s/video.m3u8", "_HLS_msn=5&_HLS_msn=7&_HLS_skip=YES&lt_byterange=1&token&token=x", false, false},
+		{headSeeds[18], headFast, "/live/s/manifest.mpd", "addressing=simple&addressing=x&_HLS_part=2", false, false},
 	} {
 		h, v := parseHead([]byte(tc.in))
 		if v != tc.verdict {
@@ -110,6 +116,19 @@ func FuzzParseHead(f *testing.F) {
 			t.Fatal("a range request taken")
 		case len(req.Body()) > 0:
 			t.Fatal("a request with a body taken")
+		}
+		// The fast path reads a query's directives itself, as the full
+		// server reads them from fasthttp's arguments.
+		args := uri.QueryArgs()
+		want, err := hls.ParseRequest(string(args.Peek("_HLS_msn")), string(args.Peek("_HLS_part")),
+			string(args.Peek("_HLS_skip")), string(args.Peek("lt_byterange")))
+		want.Query = tokenQuery(args)
+		got, ok := fastPlaylistRequest(h.query)
+		if ok != (err == nil) || ok && got != want {
+			t.Fatalf("query %q: fast path %+v %v, full server %+v %v", h.query, got, ok, want, err)
+		}
+		if a, b := queryValue(h.query, "addressing"), args.Peek("addressing"); !bytes.Equal(a, b) {
+			t.Fatalf("query %q: addressing %q, fasthttp %q", h.query, a, b)
 		}
 	})
 }
