@@ -175,6 +175,7 @@ type fastWorker struct {
 	ready  func(uintptr) bool
 
 	conns  map[int32]*fastConn
+	lastID int32
 	parked map[parkKey]*parked
 
 	load atomic.Int64 // connections held or given to it
@@ -200,6 +201,7 @@ type fastWorker struct {
 // left of a response the socket could not take at once.
 type fastConn struct {
 	fd     int
+	id     int32 // tags its epoll registration
 	client netip.Addr
 	unread []byte // the start of a request, or requests behind a response
 	out    []byte
@@ -283,13 +285,21 @@ func newFastWorker(f *fastLoop) (*fastWorker, error) {
 }
 
 func (w *fastWorker) add(fd int, client netip.Addr, now time.Time) {
-	c := &fastConn{fd: fd, client: client, since: now.UnixNano()}
+	w.lastID++
+	c := &fastConn{fd: fd, id: w.lastID, client: client, since: now.UnixNano()}
 	w.conns[int32(fd)] = c
 	w.f.conns.Add(1)
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
-	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	if err := w.watch(c, unix.EPOLL_CTL_ADD, unix.EPOLLIN); err != nil {
 		w.drop(c)
 	}
+}
+
+// watch registers c's descriptor for events, tagged with c's id: a
+// descriptor closed and reused within one batch of events then cannot
+// take the old connection's events for its own.
+func (w *fastWorker) watch(c *fastConn, op int, events uint32) error {
+	ev := unix.EpollEvent{Events: events, Fd: int32(c.fd), Pad: c.id}
+	return unix.EpollCtl(w.epfd, op, c.fd, &ev)
 }
 
 const sweepEvery = time.Second
@@ -322,7 +332,7 @@ func (w *fastWorker) run() {
 			case int(ev.Fd) == w.efd:
 				w.answerBell(now)
 			default:
-				if c := w.conns[ev.Fd]; c != nil {
+				if c := w.conns[ev.Fd]; c != nil && c.id == ev.Pad {
 					w.handle(c, ev.Events, now)
 				}
 			}
@@ -340,8 +350,7 @@ func (w *fastWorker) handle(c *fastConn, events uint32, now time.Time) {
 			return
 		}
 		c.outErr, c.muted = false, false
-		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}
-		if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+		if err := w.watch(c, unix.EPOLL_CTL_MOD, unix.EPOLLIN); err != nil {
 			w.drop(c)
 			return
 		}
@@ -392,8 +401,7 @@ func (w *fastWorker) next(c *fastConn, now time.Time) {
 	}
 	if c.muted {
 		c.muted = false
-		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}
-		if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+		if err := w.watch(c, unix.EPOLL_CTL_MOD, unix.EPOLLIN); err != nil {
 			w.drop(c)
 			return
 		}
@@ -500,8 +508,7 @@ func (w *fastWorker) waitOut(c *fastConn) bool {
 	c.outErr = true
 	// Not EPOLLIN: requests pipelined meanwhile would wake the loop for
 	// nothing until the answer is out.
-	ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLRDHUP, Fd: int32(c.fd)}
-	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+	if err := w.watch(c, unix.EPOLL_CTL_MOD, unix.EPOLLOUT|unix.EPOLLRDHUP); err != nil {
 		w.drop(c)
 		return false
 	}

@@ -321,8 +321,7 @@ func (w *fastWorker) release(g *parked, now time.Time) {
 // buffer, watching only for it to hang up, until its answer is out.
 func (w *fastWorker) mute(c *fastConn) {
 	c.muted = true
-	ev := unix.EpollEvent{Events: unix.EPOLLRDHUP, Fd: int32(c.fd)}
-	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+	if err := w.watch(c, unix.EPOLL_CTL_MOD, unix.EPOLLRDHUP); err != nil {
 		w.drop(c)
 	}
 }
