@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -43,15 +45,7 @@ func (b fastBody) size() int {
 // objectHead appends the status line and headers that answer a request
 // for a complete object of size bytes of content type ct.
 func (h *Handler) objectHead(dst, date, ct []byte, size int, close bool) []byte {
-	dst = append(dst, "HTTP/1.1 200 OK\r\nDate: "...)
-	dst = append(dst, date...)
-	dst = append(dst, "\r\nContent-Type: "...)
-	dst = append(dst, ct...)
-	dst = append(dst, "\r\nContent-Length: "...)
-	dst = strconv.AppendInt(dst, int64(size), 10)
-	dst = appendHeader(dst, hdrHop, h.hop)
-	dst = appendHeader(dst, hdrACAO, valStar)
-	dst = appendHeader(dst, hdrACEH, valExposed)
+	dst = h.startHead(dst, fasthttp.StatusOK, date, ct, size)
 	dst = appendHeader(dst, hdrAcceptRanges, valBytes)
 	dst = appendHeader(dst, hdrCacheControl, cacheImmutable)
 	return endHead(dst, close)
@@ -61,14 +55,8 @@ func (h *Handler) objectHead(dst, date, ct []byte, size int, close bool) []byte 
 // object still being written, with chunked transfer, after waiting that
 // long for it to begin.
 func (h *Handler) streamHead(dst, date, ct []byte, waited time.Duration, close bool) []byte {
-	dst = append(dst, "HTTP/1.1 200 OK\r\nDate: "...)
-	dst = append(dst, date...)
-	dst = append(dst, "\r\nContent-Type: "...)
-	dst = append(dst, ct...)
+	dst = h.startHead(dst, fasthttp.StatusOK, date, ct, -1)
 	dst = append(dst, "\r\nTransfer-Encoding: chunked"...)
-	dst = appendHeader(dst, hdrHop, h.hop)
-	dst = appendHeader(dst, hdrACAO, valStar)
-	dst = appendHeader(dst, hdrACEH, valExposed)
 	dst = appendHeader(dst, hdrCacheControl, cacheImmutable)
 	dst = appendServerTiming(dst, waited)
 	return endHead(dst, close)

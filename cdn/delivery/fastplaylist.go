@@ -72,15 +72,7 @@ func queryValue(query []byte, key string) []byte {
 func (h *Handler) timeAnswer(dst, date []byte, now time.Time, close bool) []byte {
 	var b [32]byte
 	v := now.UTC().AppendFormat(b[:0], "2006-01-02T15:04:05.000Z")
-	dst = append(dst, "HTTP/1.1 200 OK\r\nDate: "...)
-	dst = append(dst, date...)
-	dst = append(dst, "\r\nContent-Type: "...)
-	dst = append(dst, typeText...)
-	dst = append(dst, "\r\nContent-Length: "...)
-	dst = strconv.AppendInt(dst, int64(len(v)), 10)
-	dst = appendHeader(dst, hdrHop, h.hop)
-	dst = appendHeader(dst, hdrACAO, valStar)
-	dst = appendHeader(dst, hdrACEH, valExposed)
+	dst = h.startHead(dst, fasthttp.StatusOK, date, typeText, len(v))
 	dst = appendHeader(dst, hdrCacheControl, cacheNoStore)
 	dst = endHead(dst, close)
 	return append(dst, v...)
@@ -90,15 +82,7 @@ func (h *Handler) timeAnswer(dst, date []byte, now time.Time, close bool) []byte
 // body bytes of contentType, cached as cache says or, when cache is nil,
 // for maxAge seconds; waited, when not zero, goes in Server-Timing.
 func (h *Handler) playlistHead(dst, date []byte, body int, contentType, cache []byte, maxAge int, waited time.Duration, close bool) []byte {
-	dst = append(dst, "HTTP/1.1 200 OK\r\nDate: "...)
-	dst = append(dst, date...)
-	dst = append(dst, "\r\nContent-Type: "...)
-	dst = append(dst, contentType...)
-	dst = append(dst, "\r\nContent-Length: "...)
-	dst = strconv.AppendInt(dst, int64(body), 10)
-	dst = appendHeader(dst, hdrHop, h.hop)
-	dst = appendHeader(dst, hdrACAO, valStar)
-	dst = appendHeader(dst, hdrACEH, valExposed)
+	dst = h.startHead(dst, fasthttp.StatusOK, date, contentType, body)
 	dst = append(dst, "\r\nCache-Control: "...)
 	if cache != nil {
 		dst = append(dst, cache...)
@@ -114,25 +98,34 @@ func (h *Handler) playlistHead(dst, date []byte, body int, contentType, cache []
 // it.
 func (h *Handler) errorAnswer(dst, date []byte, status int, close bool) []byte {
 	msg := fasthttp.StatusMessage(status)
-	dst = append(dst, "HTTP/1.1 "...)
-	dst = strconv.AppendInt(dst, int64(status), 10)
-	dst = append(dst, ' ')
-	dst = append(dst, msg...)
-	dst = append(dst, "\r\nDate: "...)
-	dst = append(dst, date...)
-	dst = append(dst, "\r\nContent-Type: "...)
-	dst = append(dst, typeText...)
-	dst = append(dst, "\r\nContent-Length: "...)
-	dst = strconv.AppendInt(dst, int64(len(msg)), 10)
-	dst = appendHeader(dst, hdrHop, h.hop)
-	dst = appendHeader(dst, hdrACAO, valStar)
-	dst = appendHeader(dst, hdrACEH, valExposed)
+	dst = h.startHead(dst, status, date, typeText, len(msg))
 	dst = appendHeader(dst, hdrCacheControl, cacheNoStore)
 	if status == fasthttp.StatusServiceUnavailable {
 		dst = appendHeader(dst, hdrRetryAfter, valRetryAfter)
 	}
 	dst = endHead(dst, close)
 	return append(dst, msg...)
+}
+
+// startHead appends a status line, Date, Content-Type, Content-Length
+// unless length is negative, and the headers every answer carries (as
+// setCommon sets them).
+func (h *Handler) startHead(dst []byte, status int, date, contentType []byte, length int) []byte {
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	dst = append(dst, ' ')
+	dst = append(dst, fasthttp.StatusMessage(status)...)
+	dst = append(dst, "\r\nDate: "...)
+	dst = append(dst, date...)
+	dst = append(dst, "\r\nContent-Type: "...)
+	dst = append(dst, contentType...)
+	if length >= 0 {
+		dst = append(dst, "\r\nContent-Length: "...)
+		dst = strconv.AppendInt(dst, int64(length), 10)
+	}
+	dst = appendHeader(dst, hdrHop, h.hop)
+	dst = appendHeader(dst, hdrACAO, valStar)
+	return appendHeader(dst, hdrACEH, valExposed)
 }
 
 func endHead(dst []byte, close bool) []byte {
