@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/livetree/livetree/bench/arrival"
 )
 
 var (
@@ -45,7 +47,7 @@ func BenchmarkFanout(b *testing.B) {
 		}
 		conns = append(conns, n)
 	}
-	limit := raiseFileLimit()
+	limit := arrival.RaiseFileLimit()
 	for _, n := range conns {
 		if n+512 > limit {
 			b.Fatalf("%d connections need more than the %d open files allowed", n, limit)

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -55,19 +54,6 @@ func binaries(tb testing.TB) Binaries {
 		tb.Fatal(buildErr)
 	}
 	return builtBins
-}
-
-// raiseFileLimit lifts the soft limit on open files to the hard one, for
-// this process and the servers and wrk it starts, and returns it.
-func raiseFileLimit() int {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return 1024
-	}
-	lim.Cur = lim.Max
-	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-	return int(lim.Cur)
 }
 
 // server is one HTTP server under measurement.

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/bench/arrival"
 	"github.com/livetree/livetree/bench/play"
 )
 
@@ -13,7 +14,7 @@ import (
 // same bytes; a short wrk walk on each; and a few LL-HLS viewers.
 func TestHarnessSmoke(t *testing.T) {
 	needTools(t, "nginx", "varnishd", "wrk")
-	raiseFileLimit()
+	arrival.RaiseFileLimit()
 	f := newFanout(t, "../../testdata/sample.ts", time.Minute)
 	for _, s := range f.servers {
 		t.Run("walk "+s.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/bench/arrival"
 	"github.com/livetree/livetree/bench/play"
 )
 
@@ -59,7 +60,7 @@ func BenchmarkViewerCPU(b *testing.B) {
 	if *flagWatch < viewerRamp+viewerSettle+viewerTail+5*time.Second {
 		b.Fatalf("-peers.watch %v leaves under 5 s to measure", *flagWatch)
 	}
-	raiseFileLimit()
+	arrival.RaiseFileLimit()
 	l := startLive(b, liveConfig{media: clip(b, *flagKbps), window: 30 * time.Second})
 	const idleFor = 5 * time.Second
 	cpu0 := l.edge.cpu()

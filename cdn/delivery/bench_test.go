@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -69,19 +68,6 @@ func (p *replayer) playUntil(tb testing.TB, stop func(recChunk) bool) time.Time 
 			return at
 		}
 	}
-}
-
-// raiseFileLimit lifts the soft limit on open files to the hard one and
-// returns it.
-func raiseFileLimit() int {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return 1024
-	}
-	lim.Cur = lim.Max
-	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-	_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-	return int(lim.Cur)
 }
 
 // percentiles reports the minimum, p50, p99 and maximum of ds.
