@@ -4,12 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/rs/zerolog"
 
@@ -293,5 +297,103 @@ func TestFastSplitRequest(t *testing.T) {
 		if n := f.fast.Conns(); n != 1 {
 			t.Fatalf("%d connections on the fast path, want this one", n)
 		}
+	}
+}
+
+// smallBuffers dials addr with a small receive buffer and shrinks the send
+// buffers of the fast path's connections, so that an answer of some tens
+// of kilobytes waits for the client to read.
+func smallBuffers(t *testing.T, f *fixture) net.Conn {
+	t.Helper()
+	// Accepted sockets take the listener's buffer sizes.
+	if err := unix.SetsockoptInt(f.fast.(*fastLoop).lfd, unix.SOL_SOCKET, unix.SO_SNDBUF, 16384); err != nil {
+		t.Fatal(err)
+	}
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, 2048) })
+	}}
+	c, err := d.Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestFastHalfClose checks that a client that shuts its side down after
+// its request still gets the whole answer, though the socket could not
+// take it at once.
+func TestFastHalfClose(t *testing.T) {
+	f, objs := fastFixture(t, "hc")
+	seg := pick(objs, window.ObjSegment, "video")
+	want := objs[mustParse(t, seg)]
+	c := smallBuffers(t, f)
+	fmt.Fprintf(c, "GET /live/hc/%s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", seg)
+	time.Sleep(100 * time.Millisecond)
+	_ = c.(*net.TCPConn).CloseWrite()
+	time.Sleep(100 * time.Millisecond)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || !bytes.Equal(body, want) {
+		t.Fatalf("%d bytes of %d, %v", len(body), len(want), err)
+	}
+}
+
+// TestFastLimitsRunFromAnswer checks that an object streamed after a long
+// wait for it to begin gets the whole write limit from its answer: a
+// client that pauses for less than the limit is not cut off.
+func TestFastLimitsRunFromAnswer(t *testing.T) {
+	r := record(t)
+	f := newFixture(t, Config{WriteTimeout: 2 * time.Second, MaxBlock: func(time.Duration) time.Duration { return 30 * time.Second }})
+	st := r.window("lr")
+	played := len(r.chunks) / 2
+	r.play(t, st, 0, played)
+	f.streams.Add(st)
+	tr, _ := st.Track(1, false)
+	last, _ := tr.Last()
+	next := window.ObjectName{Type: window.ObjSegment, Kind: "video", Epoch: last.Init.Epoch, MSN: last.MSN + 1}
+	c := smallBuffers(t, f)
+	fmt.Fprintf(c, "GET /live/lr/%s HTTP/1.1\r\nHost: t\r\n\r\n", next)
+	waitFor(t, 5*time.Second, "the request to park", func() bool { return f.h.Stats().Blocked.Load() == 1 })
+	time.Sleep(2500 * time.Millisecond) // longer than the write limit
+	// More of the segment than the sockets hold, but not all of it.
+	var seg *window.Segment
+	for seg == nil || seg.Size() < 64<<10 {
+		r.play(t, st, played, played+1)
+		played++
+		seg, _ = tr.Segment(next.MSN)
+	}
+	if seg.Complete() {
+		t.Fatal("the segment completed before the pause")
+	}
+	// A pause shorter than the limit, and longer than the sweep's period.
+	time.Sleep(1300 * time.Millisecond)
+	type result struct {
+		body []byte
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			got <- result{nil, err}
+			return
+		}
+		body, err := io.ReadAll(resp.Body)
+		got <- result{body, err}
+	}()
+	for !seg.Complete() {
+		r.play(t, st, played, played+1)
+		played++
+		time.Sleep(time.Millisecond)
+	}
+	res := <-got
+	if res.err != nil || len(res.body) != seg.Size() {
+		t.Fatalf("%d bytes of %d, %v (aborted %d)", len(res.body), seg.Size(), res.err, f.h.Stats().Aborted.Load())
 	}
 }

@@ -212,7 +212,7 @@ type fastConn struct {
 	outErr bool        // waiting for EPOLLOUT
 	wait   *fastWait   // the request waits in a group of the loop
 	stream *fastStream // an object being streamed
-	muted  bool        // parked with a full buffer: watched for hang-ups only
+	muted  bool        // parked with a full buffer: not read until answered
 }
 
 // outcome is what became of a request the loop looked at.
@@ -341,7 +341,7 @@ func (w *fastWorker) run() {
 }
 
 func (w *fastWorker) handle(c *fastConn, events uint32, now time.Time) {
-	if events&(unix.EPOLLERR|unix.EPOLLHUP|unix.EPOLLRDHUP) != 0 {
+	if events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
 		w.drop(c)
 		return
 	}
@@ -471,6 +471,7 @@ func (w *fastWorker) answer(c *fastConn, rq reqHead, now time.Time) outcome {
 // send writes hdr, body and tail, keeping what the socket does not take
 // for flush. It reports false when c was dropped.
 func (w *fastWorker) send(c *fastConn, hdr []byte, body fastBody, tail []byte, now time.Time) bool {
+	c.since = now.UnixNano() // the limits run from the answer, not from a request that waited
 	var n int
 	var err error
 	if body.seg == nil {
@@ -507,8 +508,9 @@ func (w *fastWorker) waitOut(c *fastConn) bool {
 	}
 	c.outErr = true
 	// Not EPOLLIN: requests pipelined meanwhile would wake the loop for
-	// nothing until the answer is out.
-	if err := w.watch(c, unix.EPOLL_CTL_MOD, unix.EPOLLOUT|unix.EPOLLRDHUP); err != nil {
+	// nothing until the answer is out. Nor EPOLLRDHUP: a client that
+	// half-closes after its request still reads the answer.
+	if err := w.watch(c, unix.EPOLL_CTL_MOD, unix.EPOLLOUT); err != nil {
 		w.drop(c)
 		return false
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -365,5 +366,39 @@ func TestFastStreamsMatchFull(t *testing.T) {
 	}
 	if n := f.h.Stats().Streaming.Load(); n != 0 {
 		t.Fatalf("%d streams still open", n)
+	}
+}
+
+// TestFastParkedDeadlines checks that each parked request gets its 503 at
+// its own blocking limit, whoever else waits for the same part and hangs
+// up meanwhile.
+func TestFastParkedDeadlines(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // one loop, so one group
+	r := record(t)
+	f := newFixture(t, Config{MaxBlock: func(time.Duration) time.Duration { return time.Second }})
+	st := r.window("dl")
+	r.play(t, st, 0, len(r.chunks)/2)
+	f.streams.Add(st)
+	tr, _ := st.Track(1, false)
+	target := "/live/dl/video.m3u8?" + nextPart(tr)
+	a, b, c, d := dialRaw(t, f.addr), dialRaw(t, f.addr), dialRaw(t, f.addr), dialRaw(t, f.addr)
+	a.send(t, target)
+	time.Sleep(300 * time.Millisecond)
+	b.send(t, target)
+	time.Sleep(300 * time.Millisecond)
+	c.send(t, target)
+	cSent := time.Now()
+	time.Sleep(350 * time.Millisecond)
+	d.send(t, target)
+	time.Sleep(20 * time.Millisecond)
+	b.c.Close() // before a's limit, so a group of a, c and d is released then
+	for _, rc := range []*rawConn{a, c} {
+		if resp, _ := rc.read(t); resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("status %d, want 503", resp.StatusCode)
+		}
+	}
+	// c's limit is 1 s; d's, which a wrong group deadline would give it, 1.35 s.
+	if waited := time.Since(cSent); waited > 1250*time.Millisecond {
+		t.Fatalf("c answered after %v, past its 1 s limit", waited)
 	}
 }

@@ -164,13 +164,13 @@ func (w *fastWorker) pump(c *fastConn, now time.Time) outcome {
 			tail = lastChunk
 		}
 		w.hdr = hdr[:0]
-		if s.ended {
-			w.endStream(c, false)
-		}
 		s.progress = now
 		h.stats.BytesOut.Add(uint64(len(data)))
 		if !w.send(c, hdr, fastBody{mem: data}, tail, now) {
 			return dropped
+		}
+		if s.ended {
+			w.endStream(c, false)
 		}
 		if c.stream == nil || c.pending() {
 			return answered

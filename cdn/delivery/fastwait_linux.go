@@ -29,10 +29,13 @@ type parkKey struct {
 // parked is a loop's requests waiting for one cond, and the waiter that
 // holds their place in the stream's lot.
 type parked struct {
-	key   parkKey
-	wt    *waiter
-	lot   *lot
+	key parkKey
+	wt  *waiter
+	lot *lot
+	// conns are in the order they parked, so in the order of their
+	// deadlines, the first one's being the waiter's; nil where one hung up.
 	conns []*fastConn
+	live  int
 }
 
 // fastWait is a parked request: a blocking playlist request, or a
@@ -172,6 +175,7 @@ func (w *fastWorker) park(c *fastConn, wt *fastWait, cd cond, tested uint64, now
 	}
 	wt.group, wt.i = g, len(g.conns)
 	g.conns = append(g.conns, c)
+	g.live++
 	c.wait = wt
 	if wt.blocked {
 		h.stats.Blocked.Add(1)
@@ -288,18 +292,20 @@ func (w *fastWorker) release(g *parked, now time.Time) {
 		delete(w.parked, g.key)
 	}
 	conns := g.conns
-	g.conns = nil
-	if len(conns) == 0 {
-		return
-	}
+	g.conns, g.live = nil, 0
 	var ready bool
 	var err error
 	tested := g.key.st.Version()
-	if g.key.c.kind == condPlaylist {
-		first := conns[0].wait
-		ready, err = hls.Check(first.tr, first.st.Ended(), first.req)
-	}
+	checked := false
 	for _, c := range conns {
+		if c == nil {
+			continue
+		}
+		if !checked && g.key.c.kind == condPlaylist {
+			first := c.wait
+			ready, err = hls.Check(first.tr, first.st.Ended(), first.req)
+			checked = true
+		}
 		wt := c.wait
 		c.wait = nil
 		if wt.blocked {
@@ -318,10 +324,11 @@ func (w *fastWorker) release(g *parked, now time.Time) {
 }
 
 // mute stops reading a parked c whose unread requests fill the loop's
-// buffer, watching only for it to hang up, until its answer is out.
+// buffer until its answer is out. A hang-up then shows when the answer is
+// written, at the latest at the blocking limit.
 func (w *fastWorker) mute(c *fastConn) {
 	c.muted = true
-	if err := w.watch(c, unix.EPOLL_CTL_MOD, unix.EPOLLRDHUP); err != nil {
+	if err := w.watch(c, unix.EPOLL_CTL_MOD, 0); err != nil {
 		w.drop(c)
 	}
 }
@@ -331,16 +338,14 @@ func (w *fastWorker) mute(c *fastConn) {
 func (w *fastWorker) unpark(c *fastConn) {
 	wt := c.wait
 	g := wt.group
-	last := g.conns[len(g.conns)-1]
-	g.conns[wt.i], last.wait.i = last, wt.i
-	g.conns[len(g.conns)-1] = nil
-	g.conns = g.conns[:len(g.conns)-1]
+	g.conns[wt.i] = nil
+	g.live--
 	c.wait = nil
 	if wt.blocked {
 		w.f.h.stats.Blocked.Add(-1)
 		w.f.h.stats.Cancelled.Add(1)
 	}
-	if len(g.conns) == 0 && w.parked[g.key] == g {
+	if g.live == 0 && w.parked[g.key] == g {
 		delete(w.parked, g.key)
 		w.f.h.waits.leave(g.lot, g.wt, g.key.c)
 	}
