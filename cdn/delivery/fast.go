@@ -43,11 +43,13 @@ func (b fastBody) size() int {
 }
 
 // objectHead appends the status line and headers that answer a request
-// for a complete object of size bytes of content type ct.
-func (h *Handler) objectHead(dst, date, ct []byte, size int, close bool) []byte {
+// for a complete object of size bytes of content type ct, after waiting
+// that long for it.
+func (h *Handler) objectHead(dst, date, ct []byte, size int, waited time.Duration, close bool) []byte {
 	dst = h.startHead(dst, fasthttp.StatusOK, date, ct, size)
 	dst = appendHeader(dst, hdrAcceptRanges, valBytes)
 	dst = appendHeader(dst, hdrCacheControl, cacheImmutable)
+	dst = appendServerTiming(dst, waited)
 	return endHead(dst, close)
 }
 

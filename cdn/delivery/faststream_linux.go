@@ -50,22 +50,27 @@ func (w *fastWorker) object(c *fastConn, r route, rq reqHead, now time.Time) out
 	if body, kind, ok := completeObject(tr, r.obj); ok {
 		st.Touch()
 		h.count(kind)
-		hdr := h.objectHead(w.hdr[:0], w.dateAt(now), contentType(r.obj.Kind), body.size(), rq.close)
-		w.hdr = hdr[:0]
-		if rq.isHead {
-			body = fastBody{}
-		}
-		// Counted when handed over, as sendBytes counts.
-		h.stats.BytesOut.Add(uint64(body.size()))
-		if !w.send(c, hdr, body, nil, now) {
-			return dropped
-		}
-		return answered
+		return w.sendComplete(c, r.obj.Kind, body, rq.isHead, 0, now)
 	}
 	if rq.isHead || r.obj.Type == window.ObjInit {
 		return passOn
 	}
 	return w.begin(c, &fastStream{st: st, tr: tr, name: r.obj, start: now}, now, true)
+}
+
+// sendComplete answers with a complete object, or only its headers.
+func (w *fastWorker) sendComplete(c *fastConn, kind string, body fastBody, headOnly bool, waited time.Duration, now time.Time) outcome {
+	hdr := w.f.h.objectHead(w.hdr[:0], w.dateAt(now), contentType(kind), body.size(), waited, c.close)
+	w.hdr = hdr[:0]
+	if headOnly {
+		body = fastBody{}
+	}
+	// Counted when handed over, as sendBytes counts.
+	w.f.h.stats.BytesOut.Add(uint64(body.size()))
+	if !w.send(c, hdr, body, nil, now) {
+		return dropped
+	}
+	return answered
 }
 
 // begin starts streaming s once its object has begun, or parks the
@@ -105,8 +110,15 @@ func (w *fastWorker) begin(c *fastConn, s *fastStream, now time.Time, first bool
 		}
 		return w.park(c, &fastWait{st: s.st, deadline: s.limit, blocked: true, obj: s}, hold, tested, now)
 	}
+	waited := time.Duration(0)
 	if !s.limit.IsZero() {
 		h.stats.Woken.Add(1)
+		waited = now.Sub(s.start)
+	}
+	// As the full server answers an object complete by the end of the
+	// wait: with its length.
+	if body, _, ok := completeObject(s.tr, s.name); ok {
+		return w.sendComplete(c, s.name.Kind, body, false, waited, now)
 	}
 	s.cursor = cur
 	s.stall, s.progress = h.maxBlock(s.st), now
