@@ -24,12 +24,8 @@ import (
 // half, and returns it with fastObjects of the stream.
 func fastFixture(t *testing.T, name string) (*fixture, map[window.ObjectName][]byte) {
 	t.Helper()
-	r := record(t)
-	f := newFixture(t, Config{Hop: "o"})
-	st := r.window(name)
-	r.play(t, st, 0, len(r.chunks)/2)
-	f.streams.Add(st)
-	return f, fastObjects(t, st)
+	p := newHalfPlayed(t, Config{Hop: "o"}, name)
+	return p.fixture, fastObjects(t, p.st)
 }
 
 // pick returns the name of an object of fastObjects of a type and kind.
@@ -347,24 +343,18 @@ func TestFastHalfClose(t *testing.T) {
 // wait for it to begin gets the whole write limit from its answer: a
 // client that pauses for less than the limit is not cut off.
 func TestFastLimitsRunFromAnswer(t *testing.T) {
-	r := record(t)
-	f := newFixture(t, Config{WriteTimeout: 2 * time.Second, MaxBlock: func(time.Duration) time.Duration { return 30 * time.Second }})
-	st := r.window("lr")
-	played := len(r.chunks) / 2
-	r.play(t, st, 0, played)
-	f.streams.Add(st)
-	tr, _ := st.Track(1, false)
+	f := newHalfPlayed(t, Config{WriteTimeout: 2 * time.Second, MaxBlock: blockFor(30 * time.Second)}, "lr")
+	tr := f.video
 	last, _ := tr.Last()
 	next := window.ObjectName{Type: window.ObjSegment, Kind: "video", Epoch: last.Init.Epoch, MSN: last.MSN + 1}
-	c := smallBuffers(t, f)
+	c := smallBuffers(t, f.fixture)
 	fmt.Fprintf(c, "GET /live/lr/%s HTTP/1.1\r\nHost: t\r\n\r\n", next)
 	waitFor(t, 5*time.Second, "the request to park", func() bool { return f.h.Stats().Blocked.Load() == 1 })
 	time.Sleep(2500 * time.Millisecond) // longer than the write limit
 	// More of the segment than the sockets hold, but not all of it.
 	var seg *window.Segment
 	for seg == nil || seg.Size() < 64<<10 {
-		r.play(t, st, played, played+1)
-		played++
+		f.playOne(t)
 		seg, _ = tr.Segment(next.MSN)
 	}
 	if seg.Complete() {
@@ -388,8 +378,7 @@ func TestFastLimitsRunFromAnswer(t *testing.T) {
 		got <- result{body, err}
 	}()
 	for !seg.Complete() {
-		r.play(t, st, played, played+1)
-		played++
+		f.playOne(t)
 		time.Sleep(time.Millisecond)
 	}
 	res := <-got

@@ -16,6 +16,38 @@ import (
 	"github.com/livetree/livetree/packager/window"
 )
 
+// halfPlayed is a fixture serving one stream with the first half of the
+// recording played into it, and the means to play on.
+type halfPlayed struct {
+	*fixture
+	r      *recording
+	st     *window.Stream
+	video  *window.Track
+	played int
+}
+
+func newHalfPlayed(t *testing.T, cfg Config, name string) *halfPlayed {
+	t.Helper()
+	r := record(t)
+	p := &halfPlayed{fixture: newFixture(t, cfg), r: r, st: r.window(name), played: len(r.chunks) / 2}
+	r.play(t, p.st, 0, p.played)
+	p.streams.Add(p.st)
+	p.video, _ = p.st.Track(1, false)
+	return p
+}
+
+// playOne plays the recording's next chunk.
+func (p *halfPlayed) playOne(t *testing.T) {
+	t.Helper()
+	p.r.play(t, p.st, p.played, p.played+1)
+	p.played++
+}
+
+// blockFor is a Config.MaxBlock of d whatever the target duration.
+func blockFor(d time.Duration) func(time.Duration) time.Duration {
+	return func(time.Duration) time.Duration { return d }
+}
+
 // rawConn is one client connection that sends requests as written.
 type rawConn struct {
 	c  net.Conn
@@ -110,14 +142,9 @@ func nextPart(tr *window.Track) string {
 // same status, headers and bytes as the full server, and keeps the
 // connection all along.
 func TestFastPlaylistsMatchFull(t *testing.T) {
-	r := record(t)
-	f := newFixture(t, Config{Hop: "o", MaxBlock: func(time.Duration) time.Duration { return 300 * time.Millisecond }})
-	st := r.window("p")
-	played := len(r.chunks) / 2
-	r.play(t, st, 0, played)
-	f.streams.Add(st)
-	fast, full := dialRaw(t, f.addr), dialRaw(t, fullServer(t, f))
-	tr, _ := st.Track(1, false)
+	f := newHalfPlayed(t, Config{Hop: "o", MaxBlock: blockFor(300 * time.Millisecond)}, "p")
+	fast, full := dialRaw(t, f.addr), dialRaw(t, fullServer(t, f.fixture))
+	tr := f.video
 	last, _ := tr.Last()
 
 	for _, target := range []string{
@@ -172,8 +199,7 @@ func TestFastPlaylistsMatchFull(t *testing.T) {
 		waitFor(t, 5*time.Second, "both requests to block", func() bool { return f.h.Stats().Blocked.Load() == blocked+2 })
 		// One chunk at a time, so both are answered from the same version.
 		for f.h.Stats().Blocked.Load() > blocked {
-			r.play(t, st, played, played+1)
-			played++
+			f.playOne(t)
 			time.Sleep(20 * time.Millisecond)
 		}
 		fr, fb := fast.read(t)
@@ -193,14 +219,9 @@ func TestFastPlaylistsMatchFull(t *testing.T) {
 // pipelined behind it than the loop reads at once keeps its connection,
 // and that every answer comes back in order once the part is there.
 func TestFastParkedPipeline(t *testing.T) {
-	r := record(t)
-	f := newFixture(t, Config{MaxBlock: func(time.Duration) time.Duration { return time.Minute }})
-	st := r.window("q")
-	played := len(r.chunks) / 2
-	r.play(t, st, 0, played)
-	f.streams.Add(st)
-	tr, _ := st.Track(1, false)
-	objs := fastObjects(t, st)
+	f := newHalfPlayed(t, Config{MaxBlock: blockFor(time.Minute)}, "q")
+	tr := f.video
+	objs := fastObjects(t, f.st)
 	part := pick(objs, window.ObjPart, "video")
 
 	rc := dialRaw(t, f.addr)
@@ -217,8 +238,7 @@ func TestFastParkedPipeline(t *testing.T) {
 	waitFor(t, 5*time.Second, "the request to park", func() bool { return f.h.Stats().Blocked.Load() == 1 })
 	time.Sleep(100 * time.Millisecond) // the rest arrives behind it
 	for f.h.Stats().Blocked.Load() > 0 {
-		r.play(t, st, played, played+1)
-		played++
+		f.playOne(t)
 		time.Sleep(10 * time.Millisecond)
 	}
 	if resp, body := rc.read(t); resp.StatusCode != http.StatusOK || !bytes.HasPrefix(body, []byte("#EXTM3U")) {
@@ -247,12 +267,8 @@ func mustParse(t *testing.T, name string) window.ObjectName {
 // TestFastParkedAtClose checks that requests parked on the fast path are
 // answered 503 when the handler closes, as waits in the full server are.
 func TestFastParkedAtClose(t *testing.T) {
-	r := record(t)
-	f := newFixture(t, Config{MaxBlock: func(time.Duration) time.Duration { return time.Minute }})
-	st := r.window("c")
-	r.play(t, st, 0, len(r.chunks)/2)
-	f.streams.Add(st)
-	tr, _ := st.Track(1, false)
+	f := newHalfPlayed(t, Config{MaxBlock: blockFor(time.Minute)}, "c")
+	tr := f.video
 	conns := make([]*rawConn, 20)
 	for i := range conns {
 		conns[i] = dialRaw(t, f.addr)
@@ -292,15 +308,9 @@ func TestFastBalancesConns(t *testing.T) {
 // does: same status, headers and bytes, the bytes the window ends up
 // holding, on a connection it keeps.
 func TestFastStreamsMatchFull(t *testing.T) {
-	r := record(t)
-	f := newFixture(t, Config{Hop: "o"})
-	st := r.window("s")
-	played := len(r.chunks) / 2
-	r.play(t, st, 0, played)
-	f.streams.Add(st)
-	fullAddr := fullServer(t, f)
-	tr, _ := st.Track(1, false)
-	last, _ := tr.Last()
+	f := newHalfPlayed(t, Config{Hop: "o"}, "s")
+	fullAddr := fullServer(t, f.fixture)
+	last, _ := f.video.Last()
 	if last.Complete() {
 		t.Fatal("the newest segment is complete")
 	}
@@ -341,8 +351,7 @@ func TestFastStreamsMatchFull(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "the part requests to block", func() bool { return f.h.Stats().Blocked.Load() == 2 })
 	for !last.Complete() {
-		r.play(t, st, played, played+1)
-		played++
+		f.playOne(t)
 		time.Sleep(5 * time.Millisecond)
 	}
 	segBytes, _ := last.Bytes(0)
@@ -374,13 +383,8 @@ func TestFastStreamsMatchFull(t *testing.T) {
 // up meanwhile.
 func TestFastParkedDeadlines(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // one loop, so one group
-	r := record(t)
-	f := newFixture(t, Config{MaxBlock: func(time.Duration) time.Duration { return time.Second }})
-	st := r.window("dl")
-	r.play(t, st, 0, len(r.chunks)/2)
-	f.streams.Add(st)
-	tr, _ := st.Track(1, false)
-	target := "/live/dl/video.m3u8?" + nextPart(tr)
+	f := newHalfPlayed(t, Config{MaxBlock: blockFor(time.Second)}, "dl")
+	target := "/live/dl/video.m3u8?" + nextPart(f.video)
 	a, b, c, d := dialRaw(t, f.addr), dialRaw(t, f.addr), dialRaw(t, f.addr), dialRaw(t, f.addr)
 	a.send(t, target)
 	time.Sleep(300 * time.Millisecond)

@@ -7,18 +7,18 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/livetree/livetree/packager/dash"
 	"github.com/livetree/livetree/packager/hls"
 	"github.com/livetree/livetree/packager/window"
 )
 
-// A blocking playlist request the loop cannot answer yet is parked: its
-// connection stays in the loop, and joins the loop's group of requests
-// waiting for the same part of the same stream. The group holds one
-// waiter in the stream's lot, which, when the part comes or the group's
-// deadline passes, queues the group for its loop and rings the loop's
-// eventfd. The loop then writes one memoised playlist to every socket of
-// the group, with no goroutine woken and nothing allocated per request.
+// A request the loop cannot answer yet (a blocking playlist reload, an
+// object yet to begin, a stream waiting for its next bytes) is parked:
+// its connection stays in the loop, and joins the loop's group of
+// requests waiting for the same thing of the same stream. The group holds
+// one waiter in the stream's lot, which, when the thing comes or the
+// group's deadline passes, queues the group for its loop and rings the
+// loop's eventfd. The loop then answers the whole group, with no
+// goroutine woken per request.
 
 // parkKey names the requests of one loop waiting for the same thing.
 type parkKey struct {
@@ -60,96 +60,6 @@ type fastWait struct {
 // deadline is looked at: requests that came in a burst then time out
 // together rather than a round each.
 const rejoinSlack = 25 * time.Millisecond
-
-// playlist answers a request for a multivariant or media playlist or an
-// MPD, or parks it until the part it names is there.
-func (w *fastWorker) playlist(c *fastConn, r route, rq reqHead, now time.Time) outcome {
-	h := w.f.h
-	if rq.isHead {
-		return passOn
-	}
-	st := h.cfg.Streams.Get(r.stream)
-	if st == nil || len(st.Tracks()) == 0 {
-		return passOn
-	}
-	if w.f.admit != nil && !w.f.admit(streamOf(rq, r), rq.query, true, c.client, now) {
-		return passOn
-	}
-	req, ok := fastPlaylistRequest(rq.query)
-	if !ok {
-		return passOn
-	}
-	c.close = rq.close
-	if r.kind == routeMPD {
-		st.Touch()
-		h.count(kindMPD)
-		body := h.mpd.MPD(st, now, dash.Options{
-			UTCTimingURL:     h.cfg.UTCTimingPath,
-			Query:            req.Query,
-			LatencyTarget:    h.cfg.LatencyTarget,
-			SimpleAddressing: string(queryValue(rq.query, "addressing")) == "simple",
-		})
-		return w.sendPlaylist(c, body, typeMPD, cacheNoCache, 0, 0, now)
-	}
-	if r.kind == routeMultivariant {
-		req.MSN, req.Part, req.Skip = -1, -1, false
-		st.Touch()
-		h.count(kindMultivariant)
-		return w.sendPlaylist(c, h.hls.Multivariant(st, req), typeM3U8, cacheNoCache, 0, 0, now)
-	}
-	tr, err := track(st, r.mediaKind)
-	if err != nil {
-		return passOn
-	}
-	tested := st.Version()
-	ready, err := hls.Check(tr, st.Ended(), req)
-	if err != nil {
-		return passOn
-	}
-	st.Touch()
-	h.count(kindMedia)
-	wt := &fastWait{st: st, tr: tr, req: req, start: now, blocked: true}
-	if ready {
-		return w.answerMedia(c, wt, 0, now)
-	}
-	wt.deadline = now.Add(h.maxBlock(st))
-	return w.park(c, wt, cond{kind: condPlaylist, track: tr.ID(), msn: req.MSN, part: req.Part}, tested, now)
-}
-
-// answerMedia sends wt's media playlist, after waiting that long.
-func (w *fastWorker) answerMedia(c *fastConn, wt *fastWait, waited time.Duration, now time.Time) outcome {
-	h := w.f.h
-	s := h.memos.state(wt.st)
-	cache := cacheNoCache
-	maxAge := 0
-	if wt.req.MSN >= 0 && !s.ended {
-		// As serveMedia: a blocking answer may be cached for a while.
-		cache, maxAge = nil, blockingMaxAge(s.target)
-	}
-	return w.sendPlaylist(c, h.media(s, wt.st, wt.tr, wt.req), typeM3U8, cache, maxAge, waited, now)
-}
-
-func (w *fastWorker) sendPlaylist(c *fastConn, body, contentType, cache []byte, maxAge int, waited time.Duration, now time.Time) outcome {
-	hdr := w.f.h.playlistHead(w.hdr[:0], w.dateAt(now), len(body), contentType, cache, maxAge, waited, c.close)
-	w.hdr = hdr[:0]
-	w.f.h.stats.BytesOut.Add(uint64(len(body)))
-	if !w.send(c, hdr, fastBody{mem: body}, nil, now) {
-		return dropped
-	}
-	return answered
-}
-
-// sendError answers with an error status, as the full server's fail does.
-func (w *fastWorker) sendError(c *fastConn, status int, now time.Time) outcome {
-	w.f.h.stats.Errors.Add(1)
-	w.f.h.log.Debug().Int("status", status).Msg("request failed on the fast path")
-	out := w.f.h.errorAnswer(w.hdr[:0], w.dateAt(now), status, c.close)
-	w.hdr = out[:0]
-	if !w.send(c, out, fastBody{}, nil, now) {
-		return dropped
-	}
-	return answered
-}
 
 // park files c's request, wt, in the loop's group for what it waits
 // for, cd; tested is the stream's version read before its last look.
@@ -205,23 +115,6 @@ func (w *fastWorker) resume(c *fastConn, wt *fastWait, now time.Time) outcome {
 	tested := wt.st.Version()
 	ready, err := hls.Check(wt.tr, wt.st.Ended(), wt.req)
 	return w.settle(c, wt, ready, err, tested, now)
-}
-
-// settle answers a playlist request after a look found it ready or not,
-// or parks it again.
-func (w *fastWorker) settle(c *fastConn, wt *fastWait, ready bool, err error, tested uint64, now time.Time) outcome {
-	h := w.f.h
-	switch {
-	case err != nil:
-		return w.sendError(c, statusOf(err), now)
-	case ready:
-		h.stats.Woken.Add(1)
-		return w.answerMedia(c, wt, now.Sub(wt.start), now)
-	case !now.Before(wt.deadline):
-		h.stats.TimedOut.Add(1)
-		return w.sendError(c, statusOf(ErrNotReady), now)
-	}
-	return w.park(c, wt, wt.cd, tested, now)
 }
 
 func maxTime(a, b time.Time) time.Time {
