@@ -119,10 +119,8 @@ func completeObject(tr *window.Track, n window.ObjectName) (fastBody, reqKind, b
 		}
 		kind, off, size = kindPart, p.Offset, p.Size
 	}
-	// As sendSpan: small objects still in memory are copied, the rest go
-	// from the file.
-	if data, ok := seg.BytesInMemory(off); ok && len(data) >= size && (size < minFileSend || !canSendFile) {
-		return fastBody{mem: data[:size]}, kind, true
+	if data, ok := copyable(seg, off, size); ok {
+		return fastBody{mem: data}, kind, true
 	}
 	if canSendFile && seg.WithFile(0, func(int, int64) error { return nil }) == nil {
 		return fastBody{seg: seg, off: off, n: size}, kind, true

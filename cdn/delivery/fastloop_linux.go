@@ -125,12 +125,7 @@ func newFastWorker(f *fastLoop) (*fastWorker, error) {
 		return nil, err
 	}
 	w.ready = func(epfd uintptr) bool {
-		for {
-			w.n, w.werr = rawEpollPoll(int(epfd), w.events)
-			if w.werr != unix.EINTR {
-				break
-			}
-		}
+		w.n, w.werr = rawEpollPoll(int(epfd), w.events)
 		return w.werr != nil || w.n > 0
 	}
 	return w, nil

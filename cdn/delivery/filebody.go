@@ -74,6 +74,17 @@ func (b *fileBody) Read(p []byte) (int, error) {
 	return m, nil
 }
 
+// copyable returns a span of seg to copy rather than send from the file:
+// a small object still in memory costs less to copy; any other goes from
+// the file when it can, so that bytes no longer in memory are not read
+// back into a buffer first.
+func copyable(seg *window.Segment, off, n int) ([]byte, bool) {
+	if data, ok := seg.BytesInMemory(off); ok && len(data) >= n && (n < minFileSend || !canSendFile) {
+		return data[:n], true
+	}
+	return nil, false
+}
+
 // sendSpan answers with bytes [off, off+n) of a complete segment, or the
 // single range of them a Range header asks for.
 func (h *Handler) sendSpan(ctx *fasthttp.RequestCtx, seg *window.Segment, off, n int, ct []byte) error {
@@ -87,11 +98,8 @@ func (h *Handler) sendSpan(ctx *fasthttp.RequestCtx, seg *window.Segment, off, n
 		ctx.SetStatusCode(fasthttp.StatusPartialContent)
 		off, n = off+from, to-from
 	}
-	// A small object still in memory costs less to copy than to send from
-	// the file; any other goes from the file when it can, so that bytes no
-	// longer in memory are not read back into a buffer first.
-	if data, ok := seg.BytesInMemory(off); ok && len(data) >= n && (n < minFileSend || !canSendFile) {
-		h.sendBytes(ctx, data[:n], ct)
+	if data, ok := copyable(seg, off, n); ok {
+		h.sendBytes(ctx, data, ct)
 		return nil
 	}
 	if rc := fileConn(ctx, seg); rc != nil {

@@ -3,7 +3,6 @@
 package delivery
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -78,7 +77,7 @@ func newHangups() (*hangups, error) {
 	p.ready = func(epfd uintptr) bool {
 		// Go's poller reports edges of the set's readiness, so run looks
 		// before it parks and parks only on an empty set.
-		p.n, p.werr = epollWait(int(epfd), p.events)
+		p.n, p.werr = rawEpollPoll(int(epfd), p.events)
 		return p.werr != nil || p.n > 0
 	}
 	go p.run()
@@ -102,15 +101,6 @@ func (p *hangups) run() {
 			}
 		}
 		p.mu.Unlock()
-	}
-}
-
-func epollWait(epfd int, events []unix.EpollEvent) (int, error) {
-	for {
-		n, err := unix.EpollWait(epfd, events, 0)
-		if !errors.Is(err, unix.EINTR) {
-			return n, err
-		}
 	}
 }
 

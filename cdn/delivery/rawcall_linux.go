@@ -60,6 +60,10 @@ func rawSendfile(out, in int, off *int64, n int) (int, error) {
 
 // rawEpollPoll returns the events ready now, without waiting.
 func rawEpollPoll(epfd int, events []unix.EpollEvent) (int, error) {
-	n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
-	return int(n), rawErr(e)
+	for {
+		n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+		if e != unix.EINTR {
+			return int(n), rawErr(e)
+		}
+	}
 }
