@@ -280,10 +280,14 @@ func TestWholeSystem(t *testing.T) {
 		if st, b := adminDo(t, ua, http.MethodPut, "/admin/dials", `{}`); st != http.StatusNoContent {
 			t.Fatalf("dials: %d %s", st, b)
 		}
-		waitFor(t, 3*time.Second, "room again", func() bool {
-			_, loc := redirect(t, ua, stream)
-			return redirectedTo(loc, edges) != nil
-		})
+		// Both ushers, so that the next subtest starts from a fleet with
+		// room everywhere: ub hears of the dials through Redis.
+		for _, u := range []*usherNode{ua, ub} {
+			waitFor(t, 3*time.Second, "room again at "+u.url, func() bool {
+				_, loc := redirect(t, u, stream)
+				return redirectedTo(loc, edges) != nil
+			})
+		}
 	})
 
 	t.Run("redis outage", func(t *testing.T) {
