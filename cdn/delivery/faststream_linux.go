@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/livetree/livetree/packager/window"
@@ -55,7 +56,9 @@ func (w *fastWorker) object(c *fastConn, r route, rq reqHead, now time.Time) out
 	if rq.isHead || r.obj.Type == window.ObjInit {
 		return passOn
 	}
-	return w.begin(c, &fastStream{st: st, tr: tr, name: r.obj, start: now}, now, true)
+	name := r.obj
+	name.Epoch = strings.Clone(name.Epoch) // it outlives the read buffer
+	return w.begin(c, &fastStream{st: st, tr: tr, name: name, start: now}, now, true)
 }
 
 // sendComplete answers with a complete object, or only its headers.

@@ -3,6 +3,7 @@ package delivery
 import (
 	"bytes"
 	"fmt"
+	"unsafe"
 
 	"github.com/livetree/livetree/packager/window"
 )
@@ -34,6 +35,10 @@ const maxStreamName = 64
 // parseRoute parses a request path, already decoded and normalised by
 // fasthttp: /live/{stream}/{file}, or timePath. Errors wrap ErrBadStreamName
 // or ErrNotFound.
+//
+// The route's stream and object epoch are views of path, not copies, so
+// that routing a request allocates nothing: they are valid while path is
+// (a request's own buffer), and whatever keeps them longer clones them.
 func parseRoute(path []byte, timePath string) (route, error) {
 	if string(path) == timePath {
 		return route{kind: routeTime}, nil
@@ -49,7 +54,7 @@ func parseRoute(path []byte, timePath string) (route, error) {
 	if !ok || len(file) == 0 || bytes.IndexByte(file, '/') >= 0 {
 		return route{}, fmt.Errorf("%w: no route for %q", ErrNotFound, truncate(path))
 	}
-	r := route{stream: string(name)}
+	r := route{stream: view(name)}
 	switch string(file) {
 	case "index.m3u8":
 		r.kind = routeMultivariant
@@ -60,7 +65,7 @@ func parseRoute(path []byte, timePath string) (route, error) {
 	case "manifest.mpd":
 		r.kind = routeMPD
 	default:
-		obj, err := window.ParseObjectName(string(file))
+		obj, err := window.ParseObjectName(view(file))
 		if err != nil {
 			return route{}, fmt.Errorf("%w: %w", ErrNotFound, err)
 		}
@@ -91,3 +96,7 @@ func truncate(b []byte) []byte {
 	}
 	return b
 }
+
+// view returns b as a string without copying it; b must not change while
+// the string is in use.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

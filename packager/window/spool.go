@@ -3,7 +3,9 @@ package window
 import (
 	"errors"
 	"io"
+	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrNoFile is returned by Segment.WithFile when the segment's bytes are not
@@ -19,13 +21,19 @@ var ErrNoFile = errors.New("window: segment bytes not in a file")
 type spool struct {
 	fd int
 
-	// mu guards floor and closed. A reader holds it shared for the length
-	// of one non-blocking system call on fd, so releasing bytes (or closing
-	// the file) waits for calls already under way, and calls after see the
-	// bytes gone rather than reading a hole or a reused descriptor.
-	mu     sync.RWMutex
-	floor  int64 // bytes below floor are released
-	closed bool
+	// Readers never wait: each counts itself in readers[gen&1] for the
+	// length of one non-blocking system call on fd, then checks floor and
+	// closed. Releasing bytes (or closing the file) moves floor (or sets
+	// closed) first, flips gen, and waits for the readers counted in the
+	// old generation, so calls already under way finish first and calls
+	// after see the bytes gone rather than reading a hole or a reused
+	// descriptor. A reader blocked on a lock would hold every connection
+	// of the event loop it runs in.
+	floor   atomic.Int64 // bytes below floor are released
+	closed  atomic.Bool
+	gen     atomic.Uint64
+	readers [2]atomic.Int64
+	mu      sync.Mutex // serialises release and close
 
 	end int64 // bytes written; guarded by the owning track's mu
 }
@@ -51,37 +59,58 @@ func (s *spool) write(data []byte) (int64, error) {
 func (s *spool) release(off int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || off <= s.floor {
+	old := s.floor.Load()
+	if s.closed.Load() || off <= old {
 		return
 	}
-	punch(s.fd, s.floor, off)
-	s.floor = off
+	s.floor.Store(off)
+	s.quiesce()
+	punch(s.fd, old, off)
 }
 
 // close frees every byte and the file itself.
 func (s *spool) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed.Load() {
 		return
 	}
-	s.closed = true
+	s.closed.Store(true)
+	s.quiesce()
 	closeFile(s.fd)
 }
 
-// held returns the bytes the file holds.
+// quiesce waits for the readers that may have seen floor and closed as
+// they were before the caller changed them; s.mu is held.
+func (s *spool) quiesce() {
+	old := s.gen.Add(1) - 1
+	for s.readers[old&1].Load() != 0 {
+		runtime.Gosched()
+	}
+}
+
+// held returns the bytes the file holds; the owning track's mu is held.
 func (s *spool) held() int64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.end - s.floor
+	return s.end - s.floor.Load()
 }
 
 // use calls fn with the file's descriptor while the bytes from off on are
 // still held, or returns ErrGone.
 func (s *spool) use(off int64, fn func(fd int) error) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed || off < s.floor {
+	// Counted in the generation current after counting, so that the next
+	// flip waits for this call.
+	var r *atomic.Int64
+	for {
+		g := s.gen.Load()
+		r = &s.readers[g&1]
+		r.Add(1)
+		if s.gen.Load() == g {
+			break
+		}
+		r.Add(-1)
+	}
+	defer r.Add(-1)
+	if s.closed.Load() || off < s.floor.Load() {
 		return ErrGone
 	}
 	return fn(s.fd)

@@ -112,3 +112,54 @@ func TestSpoolEviction(t *testing.T) {
 		t.Errorf("removed stream's file: %v, want ErrGone", err)
 	}
 }
+
+// TestSpoolReadersRaceRelease has readers read the file while its front is
+// released under them: a read either finds its bytes intact or is told
+// they are gone, never a hole. Readers take no lock (see spool).
+func TestSpoolReadersRaceRelease(t *testing.T) {
+	sp := newSpool("race")
+	if sp == nil {
+		t.Skip("no in-memory files here")
+	}
+	defer sp.close()
+	const page, pages = 4096, 32
+	for i := range pages {
+		if _, err := sp.write(bytes.Repeat([]byte{byte(i%255 + 1)}, page)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for r := range 4 {
+		go func() {
+			buf := make([]byte, 1)
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				p := (i*7 + r*13) % pages
+				err := sp.use(int64(p*page), func(fd int) error {
+					_, err := pread(fd, buf, int64(p*page))
+					return err
+				})
+				if err == nil && buf[0] != byte(p%255+1) {
+					errs <- fmt.Errorf("page %d read %d after its check passed", p, buf[0])
+					return
+				}
+			}
+		}()
+	}
+	for p := 1; p <= pages; p++ {
+		sp.release(int64(p * page))
+		runtime.Gosched()
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -25,10 +25,12 @@ type Stream struct {
 	name string
 	cfg  Config
 
-	mu      sync.Mutex // guards changed, ended, tracks' membership
+	mu      sync.Mutex // guards changed and ended, and serialises adding tracks
 	changed chan struct{}
 	ended   bool
-	tracks  []*Track // sorted by ID
+	// tracks, sorted by ID, is replaced whole when one is added, so that
+	// the lookups of every request take no lock.
+	tracks atomic.Pointer[[]*Track]
 
 	version  atomic.Uint64 // bumped on every change; keys caches of rendered playlists
 	lastRead atomic.Int64  // unix nanoseconds of the last Touch
@@ -52,29 +54,45 @@ func (s *Stream) Name() string { return s.name }
 
 // Track returns the track with the given ID, creating it if create is set.
 func (s *Stream) Track(id int, create bool) (*Track, bool) {
+	if t := s.track(id); t != nil || !create {
+		return t, t != nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, t := range s.tracks {
-		if t.id == id {
-			return t, true
-		}
-	}
-	if !create {
-		return nil, false
+	if t := s.track(id); t != nil {
+		return t, true
 	}
 	t := &Track{stream: s, id: id, spool: newSpool(s.name), changed: make(chan struct{})}
-	s.tracks = append(s.tracks, t)
-	sort.Slice(s.tracks, func(i, j int) bool { return s.tracks[i].id < s.tracks[j].id })
+	var all []*Track
+	if p := s.tracks.Load(); p != nil {
+		all = append(all, *p...)
+	}
+	all = append(all, t)
+	sort.Slice(all, func(i, j int) bool { return all[i].id < all[j].id })
+	s.tracks.Store(&all)
 	return t, true
+}
+
+// track returns the stream's track id, or nil.
+func (s *Stream) track(id int) *Track {
+	if p := s.tracks.Load(); p != nil {
+		for _, t := range *p {
+			if t.id == id {
+				return t
+			}
+		}
+	}
+	return nil
 }
 
 // Tracks returns the stream's tracks that have an init segment, by ID.
 func (s *Stream) Tracks() []*Track {
-	s.mu.Lock()
-	all := append([]*Track(nil), s.tracks...)
-	s.mu.Unlock()
-	out := all[:0]
-	for _, t := range all {
+	p := s.tracks.Load()
+	if p == nil {
+		return nil
+	}
+	out := make([]*Track, 0, len(*p))
+	for _, t := range *p {
 		if t.Init() != nil {
 			out = append(out, t)
 		}

@@ -246,6 +246,17 @@ func (t *Track) completeLocked(s *Segment) {
 // evict drops the oldest segments beyond the window's span, keeping at least
 // keep segments, and init segments no segment refers to any more.
 func (t *Track) evict(span time.Duration, keep int) {
+	// The file's front is released after the lock: releasing waits for
+	// reads of the file under way, and readers of the track need not wait
+	// with it.
+	if floor := t.cut(span, keep); floor > 0 && t.spool != nil {
+		t.spool.release(floor)
+	}
+}
+
+// cut drops the segments evict drops and returns where the file's bytes
+// still in use begin, or 0 when none was dropped.
+func (t *Track) cut(span time.Duration, keep int) int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var total time.Duration
@@ -258,17 +269,15 @@ func (t *Track) evict(span time.Duration, keep int) {
 		}
 	}
 	if cut == 0 {
-		return
+		return 0
 	}
 	for _, s := range t.segments[:cut] {
 		t.bytes -= int64(s.ram())
 	}
 	t.segments = append(t.segments[:0:0], t.segments[cut:]...)
-	if t.spool != nil {
-		t.spool.release(t.segments[0].base)
-	}
 	oldest := t.segments[0].Init
 	for len(t.inits) > 1 && t.inits[0] != oldest {
 		t.inits = t.inits[1:]
 	}
+	return t.segments[0].base
 }
