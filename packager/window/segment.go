@@ -85,7 +85,9 @@ func newSegment(m ChunkMeta, in *Init, sizeHint int, mu *sync.RWMutex, sp *spool
 	return s
 }
 
-func (s *Segment) append(m ChunkMeta, data []byte) error {
+// append adds a chunk; staged tells whether its bytes were staged in the
+// track's file (spool.stage) for the segment to count in.
+func (s *Segment) append(m ChunkMeta, data []byte, staged bool) error {
 	if s.complete {
 		return fmt.Errorf("%w: segment %d is complete", ErrOutOfOrder, s.MSN)
 	}
@@ -103,7 +105,7 @@ func (s *Segment) append(m ChunkMeta, data []byte) error {
 	s.chunks = append(s.chunks, Chunk{ChunkMeta: m, Offset: s.size, Size: len(data)})
 	s.data = append(s.data, data...)
 	s.size += len(data)
-	s.spoolWrite(data)
+	s.spoolCommit(data, staged)
 	p := &s.parts[len(s.parts)-1]
 	p.Size += len(data)
 	p.Duration += uint64(m.Duration)
@@ -123,19 +125,18 @@ func (s *Segment) finish() {
 	}
 }
 
-// spoolWrite copies data, just appended, to the track's file. If that
-// fails the segment keeps its bytes in memory only.
-func (s *Segment) spoolWrite(data []byte) {
+// spoolCommit counts data, just appended and staged in the track's file,
+// in the file. If staging failed the segment keeps its bytes in memory
+// only.
+func (s *Segment) spoolCommit(data []byte, staged bool) {
 	if s.spool == nil {
 		return
 	}
-	if s.spool.end != s.base+int64(s.size-len(data)) {
-		s.spool = nil // a write for an earlier segment failed part way
+	if !staged || s.spool.end != s.base+int64(s.size-len(data)) {
+		s.spool = nil // this write, or one for an earlier segment, failed
 		return
 	}
-	if _, err := s.spool.write(data); err != nil {
-		s.spool = nil
-	}
+	s.spool.end += int64(len(data))
 }
 
 // dropData lets go of the in-memory copy of a complete segment whose bytes

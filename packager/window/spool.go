@@ -41,18 +41,29 @@ type spool struct {
 // write appends data at the end of the file.
 func (s *spool) write(data []byte) (int64, error) {
 	off := s.end
-	for len(data) > 0 {
-		n, err := pwrite(s.fd, data, s.end)
+	if err := s.stage(data); err != nil {
+		return off, err
+	}
+	s.end += int64(len(data))
+	return off, nil
+}
+
+// stage writes data past the end of the file without counting it in;
+// moving end over it then does. The track's one writer stages without its
+// lock: no reader looks past a segment's size, which moves under it.
+func (s *spool) stage(data []byte) error {
+	for off := s.end; len(data) > 0; {
+		n, err := pwrite(s.fd, data, off)
 		if err != nil {
-			return off, err
+			return err
 		}
 		if n == 0 {
-			return off, io.ErrShortWrite
+			return io.ErrShortWrite
 		}
 		data = data[n:]
-		s.end += int64(n)
+		off += int64(n)
 	}
-	return off, nil
+	return nil
 }
 
 // release frees the bytes below off.

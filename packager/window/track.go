@@ -180,6 +180,9 @@ func (t *Track) Append(m ChunkMeta, data []byte) error {
 }
 
 func (t *Track) append(m ChunkMeta, data []byte) error {
+	// The copy to the file is made before the lock, which readers of the
+	// track wait for: the lock then covers bookkeeping only.
+	staged := t.spool != nil && t.spool.stage(data) == nil
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.inits) == 0 {
@@ -204,7 +207,7 @@ func (t *Track) append(m ChunkMeta, data []byte) error {
 		t.bytes += int64(cur.ram())
 	}
 	before := cur.ram()
-	if err := cur.append(m, data); err != nil {
+	if err := cur.append(m, data, staged); err != nil {
 		return err
 	}
 	t.bytes += int64(cur.ram() - before)
