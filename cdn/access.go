@@ -11,6 +11,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/livetree/livetree/cdn/delivery"
 	"github.com/livetree/livetree/usher/token"
 )
 
@@ -61,20 +62,7 @@ func (a *Access) AdmitViewer(stream, query []byte, _ bool, client netip.Addr, no
 	if a.Tokens == nil {
 		return true
 	}
-	return a.checkToken(tokenOf(query), stream, client, now) == nil
-}
-
-// tokenOf returns the token parameter of a query the fast path let
-// through, which needs no decoding.
-func tokenOf(query []byte) []byte {
-	for len(query) > 0 {
-		var kv []byte
-		kv, query, _ = bytes.Cut(query, []byte{'&'})
-		if k, v, _ := bytes.Cut(kv, []byte{'='}); string(k) == "token" {
-			return v
-		}
-	}
-	return nil
+	return a.checkToken(delivery.QueryValue(query, "token"), stream, client, now) == nil
 }
 
 func (a *Access) checkToken(tok, stream []byte, client netip.Addr, now time.Time) error {

@@ -70,7 +70,14 @@ func appendServerTiming(dst []byte, waited time.Duration) []byte {
 	if waited <= 0 {
 		return dst
 	}
-	dst = append(dst, "\r\nServer-Timing: block;dur="...)
+	dst = append(dst, "\r\nServer-Timing: "...)
+	return appendBlockTiming(dst, waited)
+}
+
+// appendBlockTiming appends the Server-Timing value of a request that
+// waited for its media.
+func appendBlockTiming(dst []byte, waited time.Duration) []byte {
+	dst = append(dst, "block;dur="...)
 	return strconv.AppendFloat(dst, float64(waited.Microseconds())/1000, 'f', 3, 64)
 }
 

@@ -16,33 +16,8 @@ import (
 // has an empty value. It reports false for directives the full server
 // must refuse.
 func fastPlaylistRequest(query []byte) (hls.Request, bool) {
-	var msn, part, skip, byteRange, tok []byte
-	var seen uint8
-	for len(query) > 0 {
-		var kv []byte
-		kv, query, _ = bytes.Cut(query, []byte{'&'})
-		k, v, _ := bytes.Cut(kv, []byte{'='})
-		var dst *[]byte
-		var bit uint8
-		switch string(k) {
-		case "_HLS_msn":
-			dst, bit = &msn, 1
-		case "_HLS_part":
-			dst, bit = &part, 2
-		case "_HLS_skip":
-			dst, bit = &skip, 4
-		case "lt_byterange":
-			dst, bit = &byteRange, 8
-		case "token":
-			dst, bit = &tok, 16
-		default:
-			continue
-		}
-		if seen&bit == 0 {
-			seen |= bit
-			*dst = v
-		}
-	}
+	msn, part := QueryValue(query, "_HLS_msn"), QueryValue(query, "_HLS_part")
+	skip, byteRange, tok := QueryValue(query, "_HLS_skip"), QueryValue(query, "lt_byterange"), QueryValue(query, "token")
 	req, err := hls.ParseRequest(string(msn), string(part), string(skip), string(byteRange))
 	if err != nil {
 		return req, false
@@ -54,9 +29,10 @@ func fastPlaylistRequest(query []byte) (hls.Request, bool) {
 	return req, true
 }
 
-// queryValue returns the value of key in a query parseHead let through,
-// the first if repeated, as fasthttp's QueryArgs.Peek does.
-func queryValue(query []byte, key string) []byte {
+// QueryValue returns the value of key in a query the fast path let
+// through (parseHead: unreserved characters, '=' and '&', so nothing to
+// decode), the first if repeated, as fasthttp's QueryArgs.Peek does.
+func QueryValue(query []byte, key string) []byte {
 	for len(query) > 0 {
 		var kv []byte
 		kv, query, _ = bytes.Cut(query, []byte{'&'})
@@ -71,7 +47,7 @@ func queryValue(query []byte, key string) []byte {
 // writes it.
 func (h *Handler) timeAnswer(dst, date []byte, now time.Time, close bool) []byte {
 	var b [32]byte
-	v := now.UTC().AppendFormat(b[:0], "2006-01-02T15:04:05.000Z")
+	v := appendClock(b[:0], now)
 	dst = h.startHead(dst, fasthttp.StatusOK, date, typeText, len(v))
 	dst = appendHeader(dst, hdrCacheControl, cacheNoStore)
 	dst = endHead(dst, close)

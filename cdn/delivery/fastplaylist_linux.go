@@ -33,7 +33,7 @@ func (w *fastWorker) playlist(c *fastConn, r route, rq reqHead, now time.Time) o
 			UTCTimingURL:     h.cfg.UTCTimingPath,
 			Query:            req.Query,
 			LatencyTarget:    h.cfg.LatencyTarget,
-			SimpleAddressing: string(queryValue(rq.query, "addressing")) == "simple",
+			SimpleAddressing: string(QueryValue(rq.query, "addressing")) == "simple",
 		})
 		return w.sendPlaylist(c, body, typeMPD, cacheNoCache, 0, 0, now)
 	}

@@ -151,11 +151,17 @@ func (h *Handler) preflight(ctx *fasthttp.RequestCtx) {
 // millisecond, for DASH UTCTiming (urn:mpeg:dash:utc:http-iso:2014).
 func (h *Handler) serveTime(ctx *fasthttp.RequestCtx) {
 	var b [32]byte
-	v := time.Now().UTC().AppendFormat(b[:0], "2006-01-02T15:04:05.000Z")
+	v := appendClock(b[:0], time.Now())
 	hdr := &ctx.Response.Header
 	hdr.SetContentTypeBytes(typeText)
 	hdr.SetCanonical(hdrCacheControl, cacheNoStore)
 	ctx.SetBody(v)
+}
+
+// appendClock appends t as /time answers it: ISO 8601 in UTC to the
+// millisecond.
+func appendClock(dst []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z")
 }
 
 // track returns a stream's track of a kind, once it has an init segment.

@@ -127,7 +127,7 @@ func FuzzParseHead(f *testing.F) {
 		if ok != (err == nil) || ok && got != want {
 			t.Fatalf("query %q: fast path %+v %v, full server %+v %v", h.query, got, ok, want, err)
 		}
-		if a, b := queryValue(h.query, "addressing"), args.Peek("addressing"); !bytes.Equal(a, b) {
+		if a, b := QueryValue(h.query, "addressing"), args.Peek("addressing"); !bytes.Equal(a, b) {
 			t.Fatalf("query %q: addressing %q, fasthttp %q", h.query, a, b)
 		}
 	})

@@ -3,7 +3,6 @@ package delivery
 import (
 	"bytes"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -130,7 +129,5 @@ func (h *Handler) sendPlaylist(ctx *fasthttp.RequestCtx, body, contentType, cach
 // setServerTiming reports how long a request waited for its media.
 func setServerTiming(hdr *fasthttp.ResponseHeader, waited time.Duration) {
 	var b [40]byte
-	v := append(b[:0], "block;dur="...)
-	v = strconv.AppendFloat(v, float64(waited.Microseconds())/1000, 'f', 3, 64)
-	hdr.SetCanonical(hdrServerTiming, v)
+	hdr.SetCanonical(hdrServerTiming, appendBlockTiming(b[:0], waited))
 }
