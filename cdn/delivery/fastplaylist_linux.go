@@ -15,8 +15,8 @@ func (w *fastWorker) playlist(c *fastConn, r route, rq reqHead, now time.Time) o
 		return passOn
 	}
 	st := h.cfg.Streams.Get(r.stream)
-	if st == nil || len(st.Tracks()) == 0 {
-		return passOn
+	if st == nil || r.kind != routeMedia && len(st.Tracks()) == 0 {
+		return passOn // a media playlist's own track is checked below
 	}
 	if w.f.admit != nil && !w.f.admit(streamOf(rq, r), rq.query, true, c.client, now) {
 		return passOn
