@@ -52,9 +52,10 @@ run: ## Start the whole system locally with bin/devstack RUN_FLAGS; it prints a 
 	fi
 	exec $(BIN)/devstack $(RUN_FLAGS)
 
-test: ## Install test tools, then go vet, gofmt check and go test -race of PKG.
+test: ## Install test tools, then go vet (Linux and macOS builds), gofmt check and go test -race of PKG.
 	@bash scripts/deps.sh test
 	$(GO) vet $(PKG)
+	GOOS=darwin $(GO) vet $(PKG)
 	@$(MAKE) --no-print-directory fmt-check
 	$(GO) test -race -count=1 -timeout 15m $(TEST_FLAGS) $(PKG)
 
