@@ -1,12 +1,14 @@
 package fleet
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 )
 
 // OpenRedis returns a client for spec, which is either a redis:// or
@@ -46,4 +48,17 @@ func OpenRedis(spec, master string) (redis.UniversalClient, error) {
 		WriteTimeout: io,
 		MaxRetries:   1,
 	}), nil
+}
+
+// LogRedisAtDebug sends go-redis's own messages, such as every failed
+// dial, to log at the debug level: the servers report Redis outages
+// themselves, once, with their consequence.
+func LogRedisAtDebug(log zerolog.Logger) {
+	redis.SetLogger(redisLogger{log.With().Str("component", "go-redis").Logger()})
+}
+
+type redisLogger struct{ log zerolog.Logger }
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log.Debug().Msgf(format, v...)
 }

@@ -8,12 +8,12 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
-	"strings"
 	"time"
 
 	"github.com/livetree/livetree/bench/play"
 	"github.com/livetree/livetree/bench/progress"
 	"github.com/livetree/livetree/bench/report"
+	"github.com/livetree/livetree/internal/settings"
 )
 
 // playMain is "bench play": simulated viewers of live streams, with live
@@ -61,7 +61,7 @@ func playMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "bench play: unexpected arguments %q\n", fs.Args())
 		return exitUsage
 	}
-	cfg.URLs = splitList(*urls)
+	cfg.URLs = settings.List(*urls)
 	cfg.Arrival = play.Pattern(*arrival)
 	var err error
 	if cfg.Streams, err = play.ExpandStreams(*streams); err == nil {
@@ -148,15 +148,4 @@ func finish(rep *report.Report, gate *report.Gate, mode, out string, runErr erro
 		status = 1
 	}
 	return status
-}
-
-// splitList splits a comma-separated flag value, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
 }

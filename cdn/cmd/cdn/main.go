@@ -23,12 +23,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/rs/zerolog"
 
 	"github.com/livetree/livetree/cdn"
+	"github.com/livetree/livetree/internal/settings"
 	"github.com/livetree/livetree/usher/token"
 )
 
@@ -105,21 +105,12 @@ func parseConfig(args []string) (cdn.Config, zerolog.Level, error) {
 	if fs.NArg() > 0 {
 		return cfg, 0, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "LIVETREE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok {
-			if err := fs.Set(f.Name, v); err != nil {
-				envErr = errors.Join(envErr, fmt.Errorf("%s: %w", name, err))
-			}
-		}
-	})
-	if envErr != nil {
-		return cfg, 0, envErr
+	if err := settings.FromEnv(fs); err != nil {
+		return cfg, 0, err
 	}
 	cfg.AdminToken = os.Getenv("LIVETREE_ADMIN_TOKEN")
-	cfg.Fallbacks = splitList(*fallbacks)
-	cfg.Ushers = splitList(*ushers)
+	cfg.Fallbacks = settings.List(*fallbacks)
+	cfg.Ushers = settings.List(*ushers)
 	if *tokenKeys != "" {
 		keys, _, err := token.ParseKeys(*tokenKeys)
 		if err != nil {
@@ -132,15 +123,4 @@ func parseConfig(args []string) (cdn.Config, zerolog.Level, error) {
 		return cfg, 0, fmt.Errorf("-log-level: %w", err)
 	}
 	return cfg, level, nil
-}
-
-// splitList splits a comma-separated flag value, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
 }

@@ -20,14 +20,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/livetree/livetree/cdn"
 	"github.com/livetree/livetree/ingest"
+	"github.com/livetree/livetree/internal/settings"
 	"github.com/livetree/livetree/usher/fleet"
 	"github.com/livetree/livetree/usher/token"
 )
@@ -45,9 +44,7 @@ func run() int {
 		return 2
 	}
 	log = log.Level(level)
-	// go-redis logs every failed dial; the key checker reports Redis
-	// outages itself, so its messages go to the debug level.
-	redis.SetLogger(redisLogger{log.With().Str("component", "go-redis").Logger()})
+	fleet.LogRedisAtDebug(log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -119,23 +116,10 @@ func parseConfig(args []string) (ingest.Config, options, zerolog.Level, error) {
 	if fs.NArg() > 0 {
 		return cfg, opts, 0, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "LIVETREE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok {
-			if err := fs.Set(f.Name, v); err != nil {
-				envErr = errors.Join(envErr, fmt.Errorf("%s: %w", name, err))
-			}
-		}
-	})
-	if envErr != nil {
-		return cfg, opts, 0, envErr
+	if err := settings.FromEnv(fs); err != nil {
+		return cfg, opts, 0, err
 	}
-	for _, u := range strings.Split(*ushers, ",") {
-		if u = strings.TrimSpace(u); u != "" {
-			cfg.Ushers = append(cfg.Ushers, u)
-		}
-	}
+	cfg.Ushers = settings.List(*ushers)
 	if *tokenKeys != "" {
 		keys, _, err := token.ParseKeys(*tokenKeys)
 		if err != nil {
@@ -148,11 +132,4 @@ func parseConfig(args []string) (ingest.Config, options, zerolog.Level, error) {
 		return cfg, opts, 0, fmt.Errorf("-log-level: %w", err)
 	}
 	return cfg, opts, level, nil
-}
-
-// redisLogger routes go-redis's messages to zerolog at debug level.
-type redisLogger struct{ log zerolog.Logger }
-
-func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
-	l.log.Debug().Msgf(format, v...)
 }

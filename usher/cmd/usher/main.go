@@ -13,13 +13,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/livetree/livetree/internal/settings"
 	"github.com/livetree/livetree/usher"
+	"github.com/livetree/livetree/usher/fleet"
 	"github.com/livetree/livetree/usher/token"
 )
 
@@ -36,9 +36,7 @@ func run() int {
 		return 2
 	}
 	log = log.Level(level)
-	// go-redis logs every failed dial; usher reports Redis outages itself,
-	// so its messages go to the debug level.
-	redis.SetLogger(redisLogger{log.With().Str("component", "go-redis").Logger()})
+	fleet.LogRedisAtDebug(log)
 	srv, err := usher.New(cfg, log)
 	if err != nil {
 		log.Error().Err(err).Str("component", "usher").Msg("cannot start")
@@ -90,17 +88,8 @@ func parseConfig(args []string) (usher.Config, zerolog.Level, error) {
 	if fs.NArg() > 0 {
 		return cfg, 0, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "LIVETREE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(name); ok {
-			if err := fs.Set(f.Name, v); err != nil {
-				envErr = errors.Join(envErr, fmt.Errorf("%s: %w", name, err))
-			}
-		}
-	})
-	if envErr != nil {
-		return cfg, 0, envErr
+	if err := settings.FromEnv(fs); err != nil {
+		return cfg, 0, err
 	}
 	if *tokenKeys != "" {
 		keys, current, err := token.ParseKeys(*tokenKeys)
@@ -114,11 +103,4 @@ func parseConfig(args []string) (usher.Config, zerolog.Level, error) {
 		return cfg, 0, fmt.Errorf("-log-level: %w", err)
 	}
 	return cfg, level, cfg.Validate()
-}
-
-// redisLogger routes go-redis's messages to zerolog at debug level.
-type redisLogger struct{ log zerolog.Logger }
-
-func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
-	l.log.Debug().Msgf(format, v...)
 }
