@@ -260,6 +260,54 @@ func TestFastClose(t *testing.T) {
 	}
 }
 
+// TestFastShedsHandOver checks that a server that takes no connections
+// handed over costs only those connections: once the queue is full the
+// loop closes the next one instead of waiting, answers its other clients,
+// and closing the listener closes what was queued.
+func TestFastShedsHandOver(t *testing.T) {
+	defer func(n int) { handOverQueue = n }(handOverQueue)
+	handOverQueue = 1
+	r := record(t)
+	h := New(Config{}, zerolog.Nop())
+	defer h.Close()
+	st := r.window("s")
+	r.play(t, st, 0, len(r.chunks)/2)
+	h.cfg.Streams.Add(st)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := h.FastListener(ln, nil) // no server calls Accept
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fl.Close()
+	part := pick(fastObjects(t, st), window.ObjPart, "video")
+	ranged := "GET /live/s/" + part + " HTTP/1.1\r\nHost: t\r\nRange: bytes=0-9\r\n\r\n"
+
+	queued := dialRaw(t, ln.Addr().String())
+	_, _ = io.WriteString(queued.c, ranged)
+	waitFor(t, 5*time.Second, "the first hand-over", func() bool { return fl.Conns() == 0 })
+	shed := dialRaw(t, ln.Addr().String())
+	_, _ = io.WriteString(shed.c, ranged)
+	_ = shed.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := shed.br.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("a hand-over with the queue full: read %d, %v; want EOF", n, err)
+	}
+
+	served := dialRaw(t, ln.Addr().String())
+	served.send(t, "/live/s/"+part)
+	if resp, _ := served.read(t); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a part while the queue is full: %d", resp.StatusCode)
+	}
+
+	fl.Close()
+	_ = queued.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := queued.br.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("the queued connection after Close: read %d, %v; want EOF", n, err)
+	}
+}
+
 // TestFastSplitRequest sends a request in pieces, the way a slow client
 // or a small packet may, and checks that the fast path answers it once it
 // is whole, and then the next one.

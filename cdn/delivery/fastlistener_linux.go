@@ -14,14 +14,14 @@ import (
 
 // FastListener wraps l, which must be a TCP listener, for a fasthttp
 // server mounting h. Each connection it accepts starts on the fast path:
-// an event loop per core that reads requests itself and answers those for
-// complete objects (init segments, parts and segments already written)
-// with one writev, or a header and a sendfile, with no goroutine, timer or
-// buffer of fasthttp's per request. A connection's first other request,
-// whatever it is, hands the connection with its unread bytes to the
-// server, through Accept, for the rest of its life; so playlists, blocked
-// reloads, streamed objects, ranges and every error are answered by the
-// one full server. admit, if not nil, is asked before each answer.
+// an event loop per core that reads requests itself and answers what a
+// player asks for (complete objects, playlists and the MPD, blocking
+// reloads, which it parks, and objects still being written, which it
+// streams) with raw system calls and no goroutine, timer or buffer of
+// fasthttp's per request. A connection's first other request (a range,
+// a preflight, a refused token, a bad directive...) hands the connection
+// with its unread bytes to the server, through Accept, for the rest of
+// its life. admit, if not nil, is asked before each answer.
 func (h *Handler) FastListener(l net.Listener, admit Admit) (FastListener, error) {
 	tl, ok := l.(*net.TCPListener)
 	if !ok {
@@ -41,7 +41,7 @@ func (h *Handler) FastListener(l net.Listener, admit Admit) (FastListener, error
 	}
 	f := &fastLoop{
 		h: h, ln: tl, lfd: lfd, admit: admit,
-		handed: make(chan net.Conn, 1024),
+		handed: make(chan net.Conn, handOverQueue),
 		closed: make(chan struct{}),
 	}
 	for range runtime.GOMAXPROCS(0) {
@@ -58,6 +58,12 @@ func (h *Handler) FastListener(l net.Listener, admit Admit) (FastListener, error
 	}
 	return f, nil
 }
+
+// handOverQueue bounds the connections handed over and not yet taken by
+// the server's Accept. A loop never waits for room: it closes the
+// connection instead, so a server that falls behind costs the clients
+// being handed over, not every client of the loop.
+var handOverQueue = 1024
 
 type fastLoop struct {
 	h       *Handler
@@ -96,6 +102,14 @@ func (f *fastLoop) Close() error {
 		f.wg.Wait()
 		unix.Close(f.lfd)
 		_ = f.ln.Close()
+		for {
+			select {
+			case c := <-f.handed:
+				c.Close() // handed over, never taken
+			default:
+				return
+			}
+		}
 	})
 	return nil
 }

@@ -436,8 +436,12 @@ func (w *fastWorker) handOver(c *fastConn, unread []byte) {
 	}
 	lc := &conn{TCPConn: tc, pre: append([]byte(nil), unread...)}
 	select {
-	case w.f.handed <- lc:
 	case <-w.f.closed:
+		lc.Close()
+	case w.f.handed <- lc:
+	default:
+		w.f.h.log.Warn().Str("remote", lc.RemoteAddr().String()).Int("queued", cap(w.f.handed)).
+			Msg("fast path: the server is not taking connections handed over; closing one")
 		lc.Close()
 	}
 }
