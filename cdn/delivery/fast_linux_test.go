@@ -434,3 +434,25 @@ func TestFastLimitsRunFromAnswer(t *testing.T) {
 		t.Fatalf("%d bytes of %d, %v (aborted %d)", len(res.body), seg.Size(), res.err, f.h.Stats().Aborted.Load())
 	}
 }
+
+func TestPacketSpan(t *testing.T) {
+	page := int(pageSize)
+	for _, c := range []struct {
+		at        int64
+		n, queued int
+		want      int
+		name      string
+	}{
+		{0, 1000, 300, 1000, "a small body: all of it"},
+		{0, 200 << 10, 0, packetBytes, "aligned: the byte limit first"},
+		{100, 200 << 10, 0, packetBytes, "the byte limit below 16 pages less 100"},
+		{int64(page - 10), 200 << 10, 0, 15*page + 10, "16 fragments from the last 10 bytes of a page"},
+		{int64(page - 10), 200 << 10, 400, 15*page + 10, "with the header, still 16 fragments"},
+		{0, 200 << 10, 1000, packetBytes - 1000, "the header counts against the bytes"},
+		{0, 5, packetBytes + 1, 1, "never nothing"},
+	} {
+		if got := packetSpan(c.at, c.n, c.queued); got != c.want {
+			t.Errorf("%s: packetSpan(%d, %d, %d) = %d, want %d", c.name, c.at, c.n, c.queued, got, c.want)
+		}
+	}
+}

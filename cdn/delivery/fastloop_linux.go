@@ -59,6 +59,7 @@ type fastConn struct {
 	out    []byte
 	body   fastBody
 	tail   []byte      // sent after body
+	queued int         // header bytes waiting in the socket for the file body
 	close  bool        // close once the response is out
 	since  int64       // unix nanoseconds of the last progress
 	outErr bool        // waiting for EPOLLOUT
@@ -331,6 +332,9 @@ func (w *fastWorker) send(c *fastConn, hdr []byte, body fastBody, tail []byte, n
 		return false
 	}
 	n = max(n, 0)
+	if body.seg != nil {
+		c.queued = n
+	}
 	if body.seg == nil && n == len(hdr)+len(body.mem)+len(tail) {
 		return true
 	}
@@ -384,15 +388,19 @@ func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
 		}
 		c.since = now.UnixNano()
 		c.consume(n)
+		if c.body.seg != nil {
+			c.queued += n
+		}
 	}
 	for c.body.seg != nil && c.body.n > 0 {
 		var m int
 		err := c.body.seg.WithFile(c.body.off, func(fd int, at int64) error {
 			var err error
-			m, err = rawSendfile(c.fd, fd, &at, c.body.n)
+			m, err = rawSendfile(c.fd, fd, &at, packetSpan(at, c.body.n, c.queued))
 			return err
 		})
 		if m > 0 {
+			c.queued = 0
 			c.body.off += m
 			c.body.n -= m
 			c.since = now.UnixNano()
