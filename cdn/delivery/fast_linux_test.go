@@ -444,12 +444,12 @@ func TestPacketSpan(t *testing.T) {
 		name      string
 	}{
 		{0, 1000, 300, 1000, "a small body: all of it"},
-		{0, 200 << 10, 0, packetBytes, "aligned: the byte limit first"},
-		{100, 200 << 10, 0, packetBytes, "the byte limit below 16 pages less 100"},
+		{int64(page), 200 << 10, 0, 200 << 10, "from a page boundary: all of it"},
+		{100, 200 << 10, 0, 15*page - 100, "the byte limit, back to a page boundary"},
 		{int64(page - 10), 200 << 10, 0, 15*page + 10, "16 fragments from the last 10 bytes of a page"},
 		{int64(page - 10), 200 << 10, 400, 15*page + 10, "with the header, still 16 fragments"},
-		{0, 200 << 10, 1000, packetBytes - 1000, "the header counts against the bytes"},
-		{0, 5, packetBytes + 1, 1, "never nothing"},
+		{int64(page - 10), 40000, 400, 40000, "a body that fits: all of it"},
+		{100, 200 << 10, packetBytes, page - 100, "a header that fills the packet: the page"},
 	} {
 		if got := packetSpan(c.at, c.n, c.queued); got != c.want {
 			t.Errorf("%s: packetSpan(%d, %d, %d) = %d, want %d", c.name, c.at, c.n, c.queued, got, c.want)

@@ -74,17 +74,27 @@ const (
 var pageSize = int64(unix.Getpagesize())
 
 // packetSpan is how many of the n body bytes at offset at of the window's
-// file one sendfile should take so that they make one packet together
-// with the queued header bytes waiting for them: at most the pages of 16
-// fragments (the header takes one), and packetBytes in all.
+// file one sendfile should take, queued header bytes waiting for them.
 //
-// A send that fills its packet's fragments before its bytes ends with two
-// packets queued, and a TCP that paces itself (BBR without the fq qdisc,
-// as on loopback) holds the second back for a timer, however fast its
-// rate. A window's parts start anywhere in a page, so a part of 60 KB
-// needs 16 pages where nginx's page-aligned file of the same size needs
-// 15. One packet per call goes out at once.
+// A call that fills a packet's fragments before its bytes leaves that
+// packet queued until the call ends, with the next one behind it, and a
+// TCP that paces itself (BBR without the fq qdisc, as on loopback) then
+// holds the second back for a timer, however fast its rate. From a page
+// boundary that cannot happen: 16 pages hold more than a packet's bytes,
+// so each packet fills by bytes and leaves at once. A window's parts
+// start anywhere in a page, unlike nginx's files, so a call from inside a
+// page takes only what fills the first packet up to a page boundary (16
+// pages' fragments, the header's one besides, and packetBytes in all),
+// and the rest goes from the boundary in a second call.
 func packetSpan(at int64, n, queued int) int {
-	limit := min(int64(packetFrags-1)*pageSize-at%pageSize, int64(packetBytes-queued))
-	return int(min(int64(n), max(limit, 1)))
+	p := int(pageSize)
+	a := int(at % pageSize)
+	if a == 0 {
+		return n
+	}
+	end := min((packetFrags-1)*p, a+packetBytes-queued) / p * p
+	if end <= a {
+		end = p // finish the page
+	}
+	return min(n, end-a)
 }
