@@ -207,13 +207,14 @@ func TestFastSlowReader(t *testing.T) {
 	}
 }
 
-// TestFastClose checks that Connection: close is honoured and that closing
-// the listener closes the connections still on the fast path.
-func TestFastClose(t *testing.T) {
+// fastAlone returns a handler holding stream name, half played, and a
+// fast listener for it on a loopback port, which no server serves yet.
+func fastAlone(t *testing.T, name string) (*Handler, *window.Stream, FastListener) {
+	t.Helper()
 	r := record(t)
 	h := New(Config{}, zerolog.Nop())
-	defer h.Close()
-	st := r.window("c")
+	t.Cleanup(h.Close)
+	st := r.window(name)
 	r.play(t, st, 0, len(r.chunks)/2)
 	h.cfg.Streams.Add(st)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -224,11 +225,19 @@ func TestFastClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { fl.Close() })
+	return h, st, fl
+}
+
+// TestFastClose checks that Connection: close is honoured and that closing
+// the listener closes the connections still on the fast path.
+func TestFastClose(t *testing.T) {
+	h, st, fl := fastAlone(t, "c")
 	srv := h.Server()
 	go func() { _ = srv.Serve(fl) }()
 	part := pick(fastObjects(t, st), window.ObjPart, "audio")
 
-	closing, err := net.Dial("tcp", ln.Addr().String())
+	closing, err := net.Dial("tcp", fl.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +249,7 @@ func TestFastClose(t *testing.T) {
 		t.Fatalf("Connection: close: %v, %q", err, all[:min(len(all), 200)])
 	}
 
-	idle, err := net.Dial("tcp", ln.Addr().String())
+	idle, err := net.Dial("tcp", fl.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,35 +276,21 @@ func TestFastClose(t *testing.T) {
 func TestFastShedsHandOver(t *testing.T) {
 	defer func(n int) { handOverQueue = n }(handOverQueue)
 	handOverQueue = 1
-	r := record(t)
-	h := New(Config{}, zerolog.Nop())
-	defer h.Close()
-	st := r.window("s")
-	r.play(t, st, 0, len(r.chunks)/2)
-	h.cfg.Streams.Add(st)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fl, err := h.FastListener(ln, nil) // no server calls Accept
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fl.Close()
+	_, st, fl := fastAlone(t, "s") // no server calls Accept
 	part := pick(fastObjects(t, st), window.ObjPart, "video")
 	ranged := "GET /live/s/" + part + " HTTP/1.1\r\nHost: t\r\nRange: bytes=0-9\r\n\r\n"
 
-	queued := dialRaw(t, ln.Addr().String())
+	queued := dialRaw(t, fl.Addr().String())
 	_, _ = io.WriteString(queued.c, ranged)
 	waitFor(t, 5*time.Second, "the first hand-over", func() bool { return fl.Conns() == 0 })
-	shed := dialRaw(t, ln.Addr().String())
+	shed := dialRaw(t, fl.Addr().String())
 	_, _ = io.WriteString(shed.c, ranged)
 	_ = shed.c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if n, err := shed.br.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("a hand-over with the queue full: read %d, %v; want EOF", n, err)
 	}
 
-	served := dialRaw(t, ln.Addr().String())
+	served := dialRaw(t, fl.Addr().String())
 	served.send(t, "/live/s/"+part)
 	if resp, _ := served.read(t); resp.StatusCode != http.StatusOK {
 		t.Fatalf("a part while the queue is full: %d", resp.StatusCode)
