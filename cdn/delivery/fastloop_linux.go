@@ -47,6 +47,9 @@ type fastWorker struct {
 	date    []byte
 	dateSec int64
 	sweepAt time.Time
+
+	shed      int       // connections closed for a full hand-over queue, not yet logged
+	shedLogAt time.Time // when they were last logged
 }
 
 // fastConn is a connection on the fast path; out and body are what is
@@ -448,9 +451,13 @@ func (w *fastWorker) handOver(c *fastConn, unread []byte) {
 		lc.Close()
 	case w.f.handed <- lc:
 	default:
-		w.f.h.log.Warn().Str("remote", lc.RemoteAddr().String()).Int("queued", cap(w.f.handed)).
-			Msg("fast path: the server is not taking connections handed over; closing one")
 		lc.Close()
+		w.shed++
+		if now := time.Now(); now.Sub(w.shedLogAt) >= time.Second {
+			w.f.h.log.Warn().Int("closed", w.shed).Int("queued", cap(w.f.handed)).
+				Msg("fast path: the server is not taking connections handed over; closing them")
+			w.shed, w.shedLogAt = 0, now
+		}
 	}
 }
 
