@@ -57,7 +57,13 @@ test: ## Install test tools, then go vet (Linux and macOS builds), gofmt check a
 	$(GO) vet $(PKG)
 	GOOS=darwin $(GO) vet $(PKG)
 	@$(MAKE) --no-print-directory fmt-check
-	$(GO) test -race -count=1 -timeout 15m $(TEST_FLAGS) $(PKG)
+	@# The browser tests time real playback, so they run after the rest, alone.
+	@pkgs=$$($(GO) list $(PKG) | grep -v '/bench/devstack$$' || true); \
+	if [[ -n $$pkgs ]]; then echo '$(GO) test -race -count=1 -timeout 15m $(TEST_FLAGS) [all but bench/devstack]'; \
+		$(GO) test -race -count=1 -timeout 15m $(TEST_FLAGS) $$pkgs; fi
+	@pkgs=$$($(GO) list $(PKG) | grep '/bench/devstack$$' || true); \
+	if [[ -n $$pkgs ]]; then echo '$(GO) test -race -count=1 -timeout 15m $(TEST_FLAGS) '"$$pkgs"; \
+		$(GO) test -race -count=1 -timeout 15m $(TEST_FLAGS) $$pkgs; fi
 
 bench: ## Run benchmarks matching BENCH for BENCHTIME; output also in bench.out.
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) $(PKG) 2>&1 | tee bench.out
