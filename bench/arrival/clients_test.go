@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// TestClientsChild is the child process of TestClients.
+// TestClientsChild is the child process of TestClients and
+// BenchmarkLoopbackFloor.
 func TestClientsChild(t *testing.T) { ServeChild() }
 
 // TestClients checks that clients in a child process send each round's

@@ -16,9 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestFloorClients is the child process of BenchmarkLoopbackFloor.
-func TestFloorClients(t *testing.T) { ServeChild() }
-
 // BenchmarkLoopbackFloor measures what this machine's kernel alone allows
 // for the wake-up figures of the delivery benchmarks: n clients in a child
 // process each block on a request, then a server with nothing else to do
@@ -45,7 +42,7 @@ func benchFloor(b *testing.B, n, body int) {
 	defer ln.Close()
 	accepted := make(chan floorConns, 1)
 	go func() { accepted <- acceptFloor(ln, n) }()
-	cl, err := StartClients("TestFloorClients", ln.Addr().String(), n)
+	cl, err := StartClients("TestClientsChild", ln.Addr().String(), n)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,6 +24,8 @@ func sendFile(conn syscall.RawConn, seg *window.Segment, off, n int) (int, error
 			var m int
 			err := seg.WithFile(off+sent, func(fd int, at int64) error {
 				var err error
+				// The corked header is not counted: a few hundred
+				// bytes, inside the margin packetBytes leaves.
 				m, err = unix.Sendfile(int(sock), fd, &at, packetSpan(at, n-sent, 0))
 				return err
 			})
