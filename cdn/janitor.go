@@ -3,6 +3,7 @@ package cdn
 import (
 	"math"
 	"sort"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,25 +52,24 @@ func (e *Edge) dropIdle(now time.Time) {
 	e.mu.RUnlock()
 	for _, p := range idle {
 		// Look again under the write lock: a request may have touched it.
-		if e.forgetIf(p, func() bool { return p.children.Load() == 0 && now.Sub(p.lastUsed()) > e.cfg.IdleTimeout }) {
-			e.stats.DroppedIdle.Add(1)
+		if e.forgetIf(p, &e.stats.DroppedIdle, func() bool { return p.children.Load() == 0 && now.Sub(p.lastUsed()) > e.cfg.IdleTimeout }) {
 			e.log.Info().Str("stream", p.name).Msg("dropped idle stream")
 		}
 	}
 	for _, p := range ended {
-		if e.forgetIf(p, func() bool { return true }) {
-			e.stats.DroppedEnded.Add(1)
-		}
+		e.forgetIf(p, &e.stats.DroppedEnded, func() bool { return true })
 	}
 }
 
 // forgetIf forgets p if it is still the stream's pull and cond holds under
-// the lock that requests touch it under.
-func (e *Edge) forgetIf(p *pull, cond func() bool) bool {
+// the lock that requests touch it under. It counts the drop in dropped
+// first, so whoever sees the stream gone sees it counted.
+func (e *Edge) forgetIf(p *pull, dropped *atomic.Uint64, cond func() bool) bool {
 	e.mu.Lock()
 	ok := e.pulls[p.name] == p && cond()
 	e.mu.Unlock()
 	if ok {
+		dropped.Add(1)
 		e.forget(p, false)
 	}
 	return ok
@@ -105,9 +105,8 @@ func (e *Edge) capRAM() {
 		if st := p.st.Load(); st != nil {
 			held = st.Bytes()
 		}
-		if e.forgetIf(p, func() bool { return true }) {
+		if e.forgetIf(p, &e.stats.DroppedRAM, func() bool { return true }) {
 			total -= held
-			e.stats.DroppedRAM.Add(1)
 			e.log.Warn().Str("stream", p.name).Int64("bytes", held).Int64("cap", e.cfg.MaxRAM).
 				Msg("dropped least recently watched stream over the RAM cap")
 		}
