@@ -27,28 +27,50 @@ const (
 
 // Response frames one HTTP/1.1 response as its bytes arrive in reads of
 // any size, and records when its first and last bytes came. It knows
-// Content-Length and chunked bodies; it keeps the status but no header
-// field. The zero value is ready for a response; Reset makes it ready for
-// the next.
+// Content-Length and chunked bodies, keeps the status and the header, and
+// hands the body, unframed, to Body. The zero value is ready for a
+// response; Reset makes it ready for the next.
 type Response struct {
 	// Status is the status code, once the header is complete.
 	Status int
+	// Close reports that the header asked to close the connection after
+	// the response.
+	Close bool
 	// BodyLen counts the body bytes so far, chunk framing excluded.
 	BodyLen int64
 	// First is the stamp of the read holding the response's first byte,
 	// Last of the one holding its last byte.
 	First, Last Stamp
+	// Body, when set, takes the body's bytes as they are framed, chunk
+	// framing removed. The bytes are valid only during the call; an error
+	// stops the framing and is returned by Feed.
+	Body func(p []byte) error
 
 	phase   phase
 	started bool
 	buf     []byte // the header, a chunk-size line or a trailer line so far
+	head    []byte // the complete header, without its blank line
 	remain  int64  // bytes left in the body or the chunk
 	chunked bool
 }
 
-// Reset readies r for the next response, keeping its buffer.
+// Reset readies r for the next response, keeping its buffers and Body.
 func (r *Response) Reset() {
-	*r = Response{buf: r.buf[:0]}
+	*r = Response{buf: r.buf[:0], head: r.head[:0], Body: r.Body}
+}
+
+// Field returns the value of the header field name, or nil; it is valid
+// until the next Reset.
+func (r *Response) Field(name string) []byte {
+	_, fields, _ := bytes.Cut(r.head, []byte("\r\n"))
+	for len(fields) > 0 {
+		var f []byte
+		f, fields, _ = bytes.Cut(fields, []byte("\r\n"))
+		if k, v, ok := bytes.Cut(f, []byte(":")); ok && bytes.EqualFold(k, []byte(name)) {
+			return bytes.TrimSpace(v)
+		}
+	}
+	return nil
 }
 
 // Done reports whether the response is complete.
@@ -69,6 +91,11 @@ func (r *Response) Feed(data []byte, at Stamp) (done bool, rest []byte, err erro
 			k := int(min(r.remain, int64(len(data))))
 			r.remain -= int64(k)
 			r.BodyLen += int64(k)
+			if r.Body != nil {
+				if err := r.Body(data[:k]); err != nil {
+					return false, nil, err
+				}
+			}
 			data = data[k:]
 			if r.remain == 0 {
 				if r.phase == phaseBody {
@@ -103,12 +130,24 @@ func (r *Response) Feed(data []byte, at Stamp) (done bool, rest []byte, err erro
 }
 
 // header collects the header and, at its end, reads how the body is
-// framed.
+// framed. It copies no more than a header can hold, whatever the size of
+// the read.
 func (r *Response) header(data []byte) ([]byte, error) {
+	old := len(r.buf)
+	if old == 0 {
+		// Mostly the header comes whole in one read.
+		if i := bytes.Index(data[:min(len(data), maxHeader+4)], []byte("\r\n\r\n")); i >= 0 && i+4 <= maxHeader {
+			r.head = append(r.head[:0], data[:i]...)
+			if err := r.parseHeader(r.head); err != nil {
+				return nil, err
+			}
+			return data[i+4:], nil
+		}
+	}
 	// The end of the header may straddle two reads: look from a little
 	// before what is already there.
-	from := max(0, len(r.buf)-3)
-	r.buf = append(r.buf, data...)
+	from := max(0, old-3)
+	r.buf = append(r.buf, data[:min(len(data), maxHeader+4-old)]...)
 	i := bytes.Index(r.buf[from:], []byte("\r\n\r\n"))
 	if i < 0 {
 		if len(r.buf) > maxHeader {
@@ -120,12 +159,12 @@ func (r *Response) header(data []byte) ([]byte, error) {
 	if end > maxHeader {
 		return nil, fmt.Errorf("%w: header over %d bytes", ErrResponse, maxHeader)
 	}
-	rest := data[len(data)-(len(r.buf)-end):]
-	if err := r.parseHeader(r.buf[:end-4]); err != nil {
+	r.head = append(r.head[:0], r.buf[:end-4]...)
+	r.buf = r.buf[:0]
+	if err := r.parseHeader(r.head); err != nil {
 		return nil, err
 	}
-	r.buf = r.buf[:0]
-	return rest, nil
+	return data[end-old:], nil
 }
 
 // parseHeader reads the status line and the framing fields of h, the
@@ -162,6 +201,8 @@ func (r *Response) parseHeader(h []byte) error {
 				return fmt.Errorf("%w: Transfer-Encoding %q", ErrResponse, truncate(value))
 			}
 			r.chunked = true
+		case bytes.EqualFold(name, []byte("Connection")):
+			r.Close = bytes.EqualFold(value, []byte("close"))
 		}
 	}
 	switch {

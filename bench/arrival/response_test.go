@@ -42,20 +42,57 @@ var responseCases = []struct {
 // feedAll feeds in to a fresh Response in pieces of at most step bytes,
 // the i-th read stamped i seconds after the epoch.
 func feedAll(in string, step int) (r *Response, done bool, rest string, err error) {
-	r = &Response{}
+	r, _, done, rest, err = feedBody(in, step)
+	return r, done, rest, err
+}
+
+// feedBody is feedAll, and returns the body too.
+func feedBody(in string, step int) (r *Response, body string, done bool, rest string, err error) {
+	var b strings.Builder
+	r = &Response{Body: func(p []byte) error { b.Write(p); return nil }}
+	defer func() { body = b.String() }()
 	for i := 0; len(in) > 0; i++ {
 		k := min(step, len(in))
 		var more []byte
 		done, more, err = r.Feed([]byte(in[:k]), Stamp{Read: time.Unix(int64(i), 0)})
 		in = in[k:]
 		if err != nil {
-			return r, false, "", err
+			return r, "", false, "", err
 		}
 		if done {
-			return r, true, string(more) + in, nil
+			return r, "", true, string(more) + in, nil
 		}
 	}
-	return r, false, "", nil
+	return r, "", false, "", nil
+}
+
+func TestResponseFieldsAndBody(t *testing.T) {
+	in := "HTTP/1.1 302 Found\r\nlocation: http://e1/live/s/index.m3u8\r\nX-Livetree-Hop:  e1 \r\n" +
+		"Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+	for _, step := range []int{len(in), 1, 5} {
+		r, body, done, _, err := feedBody(in, step)
+		if err != nil || !done || body != "abcde" || !r.Close {
+			t.Fatalf("step %d: %v done %v body %q close %v", step, err, done, body, r.Close)
+		}
+		if got := string(r.Field("Location")); got != "http://e1/live/s/index.m3u8" {
+			t.Errorf("Location %q", got)
+		}
+		if got := string(r.Field("x-livetree-hop")); got != "e1" {
+			t.Errorf("X-Livetree-Hop %q", got)
+		}
+		if r.Field("Content-Length") != nil {
+			t.Error("a field that is not there")
+		}
+	}
+	stop := errors.New("sink full")
+	r := &Response{Body: func([]byte) error { return stop }}
+	if _, _, err := r.Feed([]byte("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"), Stamp{}); !errors.Is(err, stop) {
+		t.Fatalf("the body's error: %v", err)
+	}
+	r.Reset()
+	if r.Body == nil || r.Field("Content-Length") != nil {
+		t.Fatal("Reset dropped Body or kept the header")
+	}
 }
 
 func TestResponse(t *testing.T) {
@@ -113,8 +150,8 @@ func FuzzResponse(f *testing.F) {
 		if step == 0 {
 			step = 1
 		}
-		r1, done1, rest1, err1 := feedAll(in, len(in)+1)
-		r2, done2, rest2, err2 := feedAll(in, int(step))
+		r1, body1, done1, rest1, err1 := feedBody(in, len(in)+1)
+		r2, body2, done2, rest2, err2 := feedBody(in, int(step))
 		if (err1 == nil) != (err2 == nil) {
 			t.Fatalf("whole: %v; in steps of %d: %v", err1, step, err2)
 		}
@@ -124,7 +161,8 @@ func FuzzResponse(f *testing.F) {
 			}
 			return
 		}
-		if done1 != done2 || rest1 != rest2 || r1.Status != r2.Status || r1.BodyLen != r2.BodyLen {
+		if done1 != done2 || rest1 != rest2 || r1.Status != r2.Status || r1.BodyLen != r2.BodyLen || body1 != body2 ||
+			int64(len(body1)) != r1.BodyLen {
 			t.Fatalf("whole: %v %q %d %d; in steps of %d: %v %q %d %d",
 				done1, rest1, r1.Status, r1.BodyLen, step, done2, rest2, r2.Status, r2.BodyLen)
 		}
