@@ -1,51 +1,75 @@
 package play
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"sync"
 	"time"
 
-	"github.com/valyala/fasthttp"
+	"github.com/livetree/livetree/bench/arrival"
 )
 
 // Connection settings.
 const (
-	readBufferSize = 16 << 10
-	// scratchSize is the buffer media bodies are read into: big enough that
-	// bufio hands most reads straight to the socket.
-	scratchSize = 32 << 10
-	// maxPlaylistBody bounds a playlist or manifest body.
+	// maxPlaylistBody bounds a body the client keeps: a playlist, manifest
+	// or init segment.
 	maxPlaylistBody = 4 << 20
 	dialTimeout     = 5 * time.Second
 	userAgent       = "livetree-bench"
 )
 
-var scratchPool = sync.Pool{New: func() any { b := make([]byte, scratchSize); return &b }}
+// errBodyTooBig reports a kept body over maxPlaylistBody.
+var errBodyTooBig = fmt.Errorf("%w: body over %d bytes", ErrBadPlaylist, maxPlaylistBody)
 
-// conn is one viewer's keep-alive HTTP/1.1 connection to one host, owned
-// by one goroutine. Requests are queued with get and sent together by
-// flush, so several can be in flight (pipelined); responses are read in
-// order. fasthttp parses them into the conn's reused Response.
-type conn struct {
-	ctx  context.Context // closes the socket when done, ending any read
-	host string          // host:port, also the Host header
-	st   *Stats
-
-	nc       net.Conn
-	stop     func() bool // undoes the close-on-done hook of nc
-	br       *bufio.Reader
-	wbuf     []byte // requests queued, not yet sent
-	inflight int    // requests sent whose response is not read
-	resp     fasthttp.Response
+// wire carries one connection's bytes: a socket read by its own goroutine
+// (netWire) or by the run's event loops (loopWire, on Linux).
+type wire interface {
+	// write sends p whole.
+	write(p []byte) error
+	// read hands the connection's bytes to feed, in order, until feed
+	// reports the response done or fails, or the deadline passes. What
+	// feed leaves over belongs to the next response and goes to the next
+	// read's feed first. feed may run on another goroutine, while read
+	// waits.
+	read(deadline time.Time, feed feedFunc) error
+	close()
 }
 
-func newConn(ctx context.Context, host string, st *Stats) *conn {
-	return &conn{ctx: ctx, host: host, st: st}
+// feedFunc takes bytes as they arrive and returns those past the end of
+// the response, once done.
+type feedFunc func(p []byte) (rest []byte, done bool, err error)
+
+// dialFunc opens a wire to host (host:port); ctx's end closes it.
+type dialFunc func(ctx context.Context, host string) (wire, error)
+
+// conn is one viewer's keep-alive HTTP/1.1 connection to one host, used
+// by one goroutine at a time. Requests are queued with get and sent
+// together by flush, so several can be in flight (pipelined); responses
+// are read in order, framed as their bytes arrive.
+type conn struct {
+	ctx  context.Context // closes the wire when done, ending any read
+	host string          // host:port, also the Host header
+	st   *Stats
+	dial dialFunc
+
+	w        wire
+	stop     func() bool // undoes the close-on-done hook of w
+	wbuf     []byte      // requests queued, not yet sent
+	inflight int         // requests sent whose response is not read
+
+	resp     arrival.Response
+	feed     feedFunc // c.take, bound once
+	sink     io.Writer
+	streamed bool   // the body goes to sink (a 200's) or nowhere, not into kept
+	kept     []byte // the body of a response read with read
+}
+
+func newConn(ctx context.Context, host string, st *Stats, dial dialFunc) *conn {
+	c := &conn{ctx: ctx, host: host, st: st, dial: dial}
+	c.feed = c.take
+	c.resp.Body = c.body
+	return c
 }
 
 // get queues a GET of path (with its query).
@@ -60,14 +84,17 @@ func (c *conn) get(path []byte) {
 
 // flush dials if needed and sends the queued requests.
 func (c *conn) flush() error {
-	if c.nc == nil {
-		if err := c.dial(); err != nil {
+	if c.w == nil {
+		w, err := c.dial(c.ctx, c.host)
+		if err != nil {
 			c.wbuf, c.inflight = c.wbuf[:0], 0
 			return err
 		}
+		c.st.dials.Add(1)
+		c.w = w
+		c.stop = context.AfterFunc(c.ctx, w.close)
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(dialTimeout))
-	_, err := c.nc.Write(c.wbuf)
+	err := c.w.write(c.wbuf)
 	c.wbuf = c.wbuf[:0]
 	if err != nil {
 		c.close()
@@ -76,116 +103,94 @@ func (c *conn) flush() error {
 	return nil
 }
 
-func (c *conn) dial() error {
-	d := net.Dialer{Timeout: dialTimeout}
-	nc, err := d.DialContext(c.ctx, "tcp", c.host)
-	if err != nil {
-		return err
-	}
-	c.st.dials.Add(1)
-	c.nc = nc
-	c.stop = context.AfterFunc(c.ctx, func() { nc.Close() })
-	if c.br == nil {
-		c.br = bufio.NewReaderSize(nc, readBufferSize)
-	} else {
-		c.br.Reset(nc)
-	}
-	return nil
-}
-
 // bind makes ctx the context whose end closes the connection, now and
 // for later dials, so a session that ends stops a read blocked on it.
 func (c *conn) bind(ctx context.Context) {
 	c.ctx = ctx
-	if c.nc != nil {
+	if c.w != nil {
 		c.stop()
-		nc := c.nc
-		c.stop = context.AfterFunc(ctx, func() { nc.Close() })
+		c.stop = context.AfterFunc(ctx, c.w.close)
 	}
 }
 
+// closed reports whether the connection is down (and will be dialled
+// again by the next flush).
+func (c *conn) closed() bool { return c.w == nil }
+
 // close drops the connection; queued and in-flight requests are lost.
 func (c *conn) close() {
-	if c.nc != nil {
+	if c.w != nil {
 		c.stop()
-		c.nc.Close()
-		c.nc = nil
+		c.w.close()
+		c.w = nil
 	}
 	c.wbuf, c.inflight = c.wbuf[:0], 0
 }
 
-// head reads the next response's status line and headers by deadline,
-// and returns when its first byte came. With stream set the body is left
-// to body; otherwise it is read whole into c.resp.
-func (c *conn) head(deadline time.Time, stream bool) (time.Time, error) {
-	if c.nc == nil || c.inflight == 0 {
+// read reads the next response whole by deadline, its body kept for
+// kept, and returns when its first byte came.
+func (c *conn) read(deadline time.Time) (time.Time, error) {
+	c.kept = c.kept[:0]
+	return c.next(deadline, nil, false)
+}
+
+// stream reads the next response by deadline; the body of a 200 goes to
+// w as it arrives, any other body is dropped. It returns when the first
+// byte came.
+func (c *conn) stream(deadline time.Time, w io.Writer) (time.Time, error) {
+	return c.next(deadline, w, true)
+}
+
+func (c *conn) next(deadline time.Time, w io.Writer, stream bool) (time.Time, error) {
+	if c.w == nil || c.inflight == 0 {
 		return time.Time{}, errors.New("play: no request in flight")
 	}
 	c.inflight--
-	_ = c.nc.SetReadDeadline(deadline)
-	if _, err := c.br.Peek(1); err != nil {
+	c.resp.Reset()
+	c.sink, c.streamed = w, stream
+	err := c.w.read(deadline, c.feed)
+	c.sink = nil
+	first := c.resp.First.Read
+	switch {
+	case err == nil && c.resp.Close:
 		c.close()
-		return time.Time{}, err
-	}
-	first := time.Now()
-	c.resp.StreamBody = stream
-	if err := c.resp.ReadLimitBody(c.br, maxPlaylistBody); err != nil {
+	case errors.Is(err, io.EOF) && !first.IsZero():
 		c.close()
-		return first, err
+		return first, fmt.Errorf("%w: %w", ErrTruncated, io.ErrUnexpectedEOF)
+	case err != nil:
+		c.close()
 	}
-	if !stream {
-		c.st.bytes.Add(int64(len(c.resp.Body())))
-		if c.resp.ConnectionClose() {
-			c.close()
-		}
-	}
-	return first, nil
+	return first, err
 }
 
-// body reads a streamed body to its end into w (nil to discard) and
-// makes the connection ready for the next response.
-func (c *conn) body(w io.Writer) (int64, error) {
-	r := c.resp.BodyStream()
-	if r == nil {
-		return 0, nil
-	}
-	bp := scratchPool.Get().(*[]byte)
-	defer scratchPool.Put(bp)
-	buf := *bp
-	var n int64
-	var err error
-	for {
-		var m int
-		m, err = r.Read(buf)
-		if m > 0 {
-			n += int64(m)
-			c.st.bytes.Add(int64(m))
-			if w != nil {
-				if _, werr := w.Write(buf[:m]); werr != nil {
-					err = werr
-					break
-				}
-			}
+// take frames the response's bytes.
+func (c *conn) take(p []byte) ([]byte, bool, error) {
+	done, rest, err := c.resp.Feed(p, arrival.Stamp{Read: time.Now()})
+	return rest, done, err
+}
+
+// body takes the response's body bytes, unframed.
+func (c *conn) body(p []byte) error {
+	c.st.bytes.Add(int64(len(p)))
+	switch {
+	case !c.streamed:
+		if len(c.kept)+len(p) > maxPlaylistBody {
+			return errBodyTooBig
 		}
-		if err != nil {
-			break
-		}
+		c.kept = append(c.kept, p...)
+	case c.sink != nil && c.resp.Status == 200:
+		_, err := c.sink.Write(p)
+		return err
 	}
-	if err == io.EOF {
-		err = nil
-	}
-	closeErr := c.resp.CloseBodyStream()
-	if err != nil || closeErr != nil || c.resp.ConnectionClose() {
-		c.close()
-	}
-	if err == nil && closeErr != nil {
-		err = fmt.Errorf("%w: %w", ErrTruncated, closeErr)
-	}
-	return n, err
+	return nil
 }
 
 // status returns the last response's status code.
-func (c *conn) status() int { return c.resp.StatusCode() }
+func (c *conn) status() int { return c.resp.Status }
 
-// header returns a header of the last response; valid until the next.
-func (c *conn) header(name string) []byte { return c.resp.Header.Peek(name) }
+// header returns a header field of the last response; valid until the next.
+func (c *conn) header(name string) []byte { return c.resp.Field(name) }
+
+// bodyBytes returns the body of the last response read with read; valid
+// until the next.
+func (c *conn) bodyBytes() []byte { return c.kept }

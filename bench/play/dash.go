@@ -35,7 +35,7 @@ func newDASHTrack(v *viewer, c *conn, idx int, mpdPath string, audio bool) *dash
 
 // playDASH starts the DASH adaptation sets from the MPD just read on c.
 func (v *viewer) playDASH(ctx context.Context, c *conn, path string) error {
-	m, err := v.r.mpds.get(c.resp.Body())
+	m, err := v.r.mpds.get(c.bodyBytes())
 	if err != nil {
 		return v.failed(err)
 	}
@@ -53,7 +53,7 @@ func (v *viewer) playDASH(ctx context.Context, c *conn, path string) error {
 	}
 	loaded := video.loaded
 	return v.both(ctx, c, video.run, func(ctx context.Context) error {
-		ac := newConn(ctx, c.host, v.r.stats)
+		ac := newConn(ctx, c.host, v.r.stats, v.r.dial)
 		defer ac.close()
 		audio := newDASHTrack(v, ac, 1, path, true)
 		audio.loaded = loaded
@@ -153,13 +153,13 @@ func (t *dashTrackPlayer) step() error {
 
 // readMPD reads an MPD answer.
 func (t *dashTrackPlayer) readMPD() (*dashManifest, error) {
-	if _, err := t.c.head(t.deadline(), false); err != nil {
+	if _, err := t.c.read(t.deadline()); err != nil {
 		return nil, err
 	}
 	if code := t.c.status(); code != 200 {
 		return nil, &StatusError{Code: code, URL: t.mpdPath}
 	}
-	m, err := t.v.r.mpds.get(t.c.resp.Body())
+	m, err := t.v.r.mpds.get(t.c.bodyBytes())
 	if err != nil {
 		return nil, err
 	}

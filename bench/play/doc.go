@@ -23,10 +23,11 @@
 // for many thousands of viewers: each viewer's rendition owns one
 // keep-alive connection on which it pipelines its requests (the hinted
 // part, then the blocking reload that names it, as an HTTP/2 player
-// multiplexes them on one connection), responses are parsed by fasthttp
-// into reused buffers, media bodies are scanned box by box and never
-// kept, and playlists and manifests are parsed once per distinct body and
-// shared by every viewer that receives the same bytes. The generator
-// measures its own CPU time so a run can tell when it, rather than the
-// server, was the bottleneck.
+// multiplexes them on one connection); on Linux a few event loops read
+// every socket and frame the responses as they arrive, so a viewer's
+// goroutine wakes once per response rather than once per chunk; media
+// bodies are scanned box by box and never kept, and playlists and
+// manifests are parsed once per distinct body and shared by every viewer
+// that receives the same bytes. The generator measures its own CPU time
+// so a run can tell when it, rather than the server, was the bottleneck.
 package play

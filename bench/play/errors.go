@@ -8,7 +8,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/valyala/fasthttp"
+	"github.com/livetree/livetree/bench/arrival"
 )
 
 var (
@@ -45,6 +45,7 @@ const (
 	classConnect   = "connect"
 	classReset     = "connection reset"
 	classMedia     = "bad media"
+	classResponse  = "bad HTTP response"
 	classPlaylist  = "bad playlist"
 	classRedirects = "redirect loop"
 	classEnded     = "stream ended"
@@ -62,13 +63,15 @@ func classOf(err error) string {
 		return "HTTP " + strconv.Itoa(se.Code)
 	case errors.Is(err, ErrTruncated), errors.Is(err, io.ErrUnexpectedEOF):
 		return classTruncated
-	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, os.ErrDeadlineExceeded),
+	case errors.Is(err, os.ErrDeadlineExceeded),
 		errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return classTimeout
 	case errors.As(err, &oe) && oe.Op == "dial":
 		return classConnect
 	case errors.Is(err, io.EOF), errors.As(err, &oe):
 		return classReset
+	case errors.Is(err, arrival.ErrResponse):
+		return classResponse
 	case errors.Is(err, ErrBadMedia):
 		return classMedia
 	case errors.Is(err, ErrBadPlaylist):
@@ -77,10 +80,6 @@ func classOf(err error) string {
 		return classRedirects
 	case errors.Is(err, ErrEnded):
 		return classEnded
-	}
-	var be fasthttp.ErrBrokenChunk
-	if errors.As(err, &be) {
-		return classTruncated
 	}
 	return classOther
 }

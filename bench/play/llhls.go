@@ -142,7 +142,7 @@ func (t *hlsTrack) hinted(q pos) error {
 	}
 	o, err := t.readMedia(hint)
 	if err != nil {
-		if t.c.nc == nil {
+		if t.c.closed() {
 			return err // the playlist's answer went with the connection
 		}
 		if perr := t.readPlaylist(q, sent); perr != nil {
@@ -238,13 +238,13 @@ func (t *hlsTrack) queuePlaylist(q pos) {
 // readPlaylist reads a playlist answer; q is what a blocking request
 // asked for, or -1.
 func (t *hlsTrack) readPlaylist(q pos, sent time.Time) error {
-	if _, err := t.c.head(t.deadline(), false); err != nil {
+	if _, err := t.c.read(t.deadline()); err != nil {
 		return err
 	}
 	if code := t.c.status(); code != 200 {
 		return &StatusError{Code: code, URL: t.plPath}
 	}
-	pl, err := t.v.r.media.get(t.c.resp.Body())
+	pl, err := t.v.r.media.get(t.c.bodyBytes())
 	if err != nil {
 		return err
 	}

@@ -101,13 +101,13 @@ func (t *mediaTrack) ensureInit(uri string) error {
 	if err := t.c.flush(); err != nil {
 		return err
 	}
-	if _, err := t.c.head(t.deadline(), false); err != nil {
+	if _, err := t.c.read(t.deadline()); err != nil {
 		return err
 	}
 	if code := t.c.status(); code != 200 {
 		return &StatusError{Code: code, URL: uri}
 	}
-	ti, err := t.v.r.inits.get(t.c.resp.Body())
+	ti, err := t.v.r.inits.get(t.c.bodyBytes())
 	if err != nil {
 		return err
 	}
@@ -129,20 +129,15 @@ type object struct {
 func (t *mediaTrack) readMedia(uri string) (object, error) {
 	var o object
 	var err error
-	if o.first, err = t.c.head(t.deadline(), true); err != nil {
+	t.unitPrft, t.unitTicks = time.Time{}, 0
+	t.sc.reset(t.init.defaultDur, t.onChunk)
+	if o.first, err = t.c.stream(t.deadline(), t); err != nil {
 		return o, err
 	}
 	if code := t.c.status(); code != 200 {
-		if _, err := t.c.body(nil); err != nil {
-			return o, err
-		}
 		return o, &StatusError{Code: code, URL: uri}
 	}
-	t.unitPrft, t.unitTicks = time.Time{}, 0
-	t.sc.reset(t.init.defaultDur, t.onChunk)
-	if o.bytes, err = t.c.body(t); err != nil {
-		return o, err
-	}
+	o.bytes = t.c.resp.BodyLen
 	if !t.sc.complete() {
 		t.c.close()
 		return o, fmt.Errorf("%w: %s ends inside a box", ErrTruncated, clip([]byte(uri)))

@@ -21,6 +21,7 @@ type Runner struct {
 	inits    *parseCache[trackInit]
 
 	hooks hooks
+	dial  dialFunc // opens viewers' connections, set by Run
 
 	mu      sync.Mutex // guards viewers, series and status
 	viewers []*viewer
@@ -101,6 +102,9 @@ func (r *Runner) Status() Status {
 // cfg.Duration has passed or ctx ends, stops them, and returns what they
 // measured. The error is ctx's when it ended the run early.
 func (r *Runner) Run(ctx context.Context) (*Result, error) {
+	dial, closeDialer := newDialer()
+	r.dial = dial
+	defer closeDialer()
 	start := time.Now()
 	cpu0 := processCPU()
 	runCtx, cancel := context.WithTimeout(ctx, r.cfg.Duration)

@@ -59,13 +59,13 @@ func (t *segmentTrack) step() (int, error) {
 	if err := t.c.flush(); err != nil {
 		return 0, err
 	}
-	if _, err := t.c.head(t.deadline(), false); err != nil {
+	if _, err := t.c.read(t.deadline()); err != nil {
 		return 0, err
 	}
 	if code := t.c.status(); code != 200 {
 		return 0, &StatusError{Code: code, URL: t.plPath}
 	}
-	pl, err := t.v.r.media.get(t.c.resp.Body())
+	pl, err := t.v.r.media.get(t.c.bodyBytes())
 	if err != nil {
 		return 0, err
 	}

@@ -71,14 +71,14 @@ func (v *viewer) join(ctx context.Context) (*conn, string, error) {
 	}
 	start := time.Now()
 	for redirects := 0; ; redirects++ {
-		c := newConn(ctx, u.Host, st)
+		c := newConn(ctx, u.Host, st, v.r.dial)
 		path := u.RequestURI()
 		c.get([]byte(path))
 		sent := time.Now()
 		if err := c.flush(); err != nil {
 			return nil, "", err
 		}
-		first, err := c.head(sent.Add(v.r.cfg.Timeout), false)
+		first, err := c.read(sent.Add(v.r.cfg.Timeout))
 		if err != nil {
 			return nil, "", err
 		}
@@ -166,7 +166,7 @@ func (v *viewer) play(ctx context.Context, c *conn, path string) error {
 // read on c (or a media playlist given as the entry).
 func (v *viewer) playHLS(ctx context.Context, c *conn, path string) error {
 	dir := dirOf(path)
-	body := c.resp.Body()
+	body := c.bodyBytes()
 	vars, err := v.r.variants.get(body)
 	if err != nil {
 		return v.failed(err)
@@ -195,7 +195,7 @@ func (v *viewer) playHLS(ctx context.Context, c *conn, path string) error {
 	}
 	return v.both(ctx, c, func(ctx context.Context) error { return runTrack(ctx, c, 0, videoPath) },
 		func(ctx context.Context) error {
-			ac := newConn(ctx, c.host, v.r.stats)
+			ac := newConn(ctx, c.host, v.r.stats, v.r.dial)
 			defer ac.close()
 			return runTrack(ctx, ac, 1, audioPath)
 		})
