@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -31,6 +32,7 @@ func playMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	out := fs.String("out", "", "directory for play.json and play.html (none if empty)")
 	quiet := fs.Bool("quiet", false, "no live progress line")
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's CPU profile to this file")
+	procs := fs.Int("procs", 0, "processors the generator runs on (GOMAXPROCS; 0: as the environment says); on a machine shared with the server, 1 leaves the rest to it")
 	fs.IntVar(&cfg.Viewers, "viewers", cfg.Viewers, "number of viewers")
 	fs.DurationVar(&cfg.Ramp, "ramp", cfg.Ramp, "time over which viewers arrive")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "whole run, from the first arrival")
@@ -60,6 +62,13 @@ func playMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "bench play: unexpected arguments %q\n", fs.Args())
 		return exitUsage
+	}
+	if *procs < 0 {
+		fmt.Fprintf(stderr, "bench play: -procs %d is negative\n", *procs)
+		return exitUsage
+	}
+	if *procs > 0 {
+		runtime.GOMAXPROCS(*procs)
 	}
 	cfg.URLs = settings.List(*urls)
 	cfg.Arrival = play.Pattern(*arrival)
