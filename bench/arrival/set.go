@@ -7,10 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
-	"syscall"
 	"time"
 
+	"github.com/livetree/livetree/internal/pollset"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,19 +19,10 @@ import (
 // Reads and writes are plain system calls that allocate nothing. A Set is
 // used by one goroutine at a time.
 type Set struct {
-	epfd   int
-	file   *os.File // epfd, as the poller knows it
-	rc     syscall.RawConn
-	r      receiver
-	fds    []int // by connection id; -1 once closed
-	events []unix.EpollEvent
-	buf    []byte
-
-	// ready and its results are made once, so that a Poll allocates no
-	// closure.
-	ready func(uintptr) bool
-	n     int
-	werr  error
+	set *pollset.Set // nil once closed
+	r   receiver
+	fds []int // by connection id; -1 once closed
+	buf []byte
 }
 
 // NewSet returns an empty Set whose reads take at most bufSize bytes
@@ -41,42 +31,18 @@ func NewSet(bufSize int) (*Set, error) {
 	if bufSize <= 0 {
 		bufSize = 64 << 10
 	}
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	set, err := pollset.New("arrival", 256)
 	if err != nil {
-		return nil, fmt.Errorf("arrival: epoll: %w", err)
-	}
-	if err := unix.SetNonblock(epfd, true); err != nil {
-		unix.Close(epfd)
-		return nil, fmt.Errorf("arrival: epoll: %w", err)
-	}
-	// A non-blocking descriptor given to os.NewFile joins the poller.
-	file := os.NewFile(uintptr(epfd), "epoll")
-	rc, err := file.SyscallConn()
-	if err != nil {
-		file.Close()
 		return nil, err
 	}
-	s := &Set{
-		epfd:   epfd,
-		file:   file,
-		rc:     rc,
-		events: make([]unix.EpollEvent, 256),
-		buf:    make([]byte, bufSize),
-	}
-	s.ready = func(uintptr) bool {
-		// The poller wakes on edges of the epoll descriptor's readiness,
-		// so Poll looks before it parks and parks only on an empty wait.
-		s.n, s.werr = s.wait()
-		return s.werr != nil || s.n > 0
-	}
-	return s, nil
+	return &Set{set: set, buf: make([]byte, bufSize)}, nil
 }
 
 // Dial connects to addr (ip:port), enables receive timestamps and adds the
 // connection to the set. It returns the connection's id: ids count from 0
 // in the order of Dial.
 func (s *Set) Dial(addr string) (int, error) {
-	if s.file == nil {
+	if s.set == nil {
 		return 0, ErrClosed
 	}
 	ap, err := netip.ParseAddrPort(addr)
@@ -111,7 +77,7 @@ func (s *Set) Dial(addr string) (int, error) {
 	id := len(s.fds)
 	if err == nil {
 		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(id)}
-		err = unix.EpollCtl(s.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
+		err = s.set.Ctl(unix.EPOLL_CTL_ADD, fd, &ev)
 	}
 	if err != nil {
 		unix.Close(fd)
@@ -152,39 +118,25 @@ func (s *Set) Write(id int, p []byte) error {
 // when they arrived. A connection the peer closed is reported with io.EOF
 // or its error, and then closed. fn may Write and CloseConn.
 func (s *Set) Poll(deadline time.Time, fn func(id int, data []byte, at Stamp, err error)) error {
-	if s.file == nil {
+	if s.set == nil {
 		return ErrClosed
 	}
-	if err := s.file.SetReadDeadline(deadline); err != nil {
+	if err := s.set.SetDeadline(deadline); err != nil {
 		return err
 	}
-	err := s.rc.Read(s.ready)
-	if err == nil {
-		err = s.werr
-	}
-	n := s.n
+	events, err := s.set.Wait()
 	for err == nil {
-		for _, ev := range s.events[:n] {
+		for _, ev := range events {
 			s.read(int(ev.Fd), fn)
 		}
 		// Later events wait for the next Poll, unless this wait filled
 		// the event list.
-		if n < len(s.events) {
+		if !s.set.Full(events) {
 			return nil
 		}
-		n, err = s.wait()
+		events, err = s.set.Ready()
 	}
 	return err
-}
-
-// wait returns the events ready now.
-func (s *Set) wait() (int, error) {
-	for {
-		n, err := unix.EpollWait(s.epfd, s.events, 0)
-		if !errors.Is(err, unix.EINTR) {
-			return n, err
-		}
-	}
 }
 
 // read reads connection id once and reports the result to fn.
@@ -215,7 +167,7 @@ func (s *Set) CloseConn(id int) error {
 		return err
 	}
 	s.fds[id] = -1
-	_ = unix.EpollCtl(s.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	_ = s.set.Ctl(unix.EPOLL_CTL_DEL, fd, nil)
 	return unix.Close(fd)
 }
 
@@ -231,7 +183,7 @@ func (s *Set) fd(id int) (int, error) {
 
 // Close closes every connection and the epoll instance.
 func (s *Set) Close() error {
-	if s.file == nil {
+	if s.set == nil {
 		return ErrClosed
 	}
 	for id, fd := range s.fds {
@@ -240,7 +192,7 @@ func (s *Set) Close() error {
 			s.fds[id] = -1
 		}
 	}
-	err := s.file.Close()
-	s.file = nil
+	err := s.set.Close()
+	s.set = nil
 	return err
 }

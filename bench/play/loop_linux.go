@@ -12,9 +12,9 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/livetree/livetree/internal/pollset"
 	"golang.org/x/sys/unix"
 )
 
@@ -95,21 +95,14 @@ func (ls *loops) close() {
 	}
 }
 
-// loop is one epoll set and the goroutine that reads it. Its epoll
-// descriptor sits in Go's poller, so an idle loop parks a goroutine, not
-// a thread. Sockets are watched level-triggered: a read takes what fits
-// in the buffer and the rest is reported again.
+// loop is one epoll set and the goroutine that reads it. Sockets are
+// watched level-triggered: a read takes what fits in the buffer and the
+// rest is reported again.
 type loop struct {
-	epfd   int
-	file   *os.File
-	rc     syscall.RawConn
-	events []unix.EpollEvent
-	buf    []byte
-	batch  []*loopWire
-	ready  func(uintptr) bool // bound once, so a wait allocates nothing
-	n      int
-	werr   error
-	done   chan struct{}
+	set   *pollset.Set
+	buf   []byte
+	batch []*loopWire
+	done  chan struct{}
 
 	mu     sync.Mutex // guards wires, free and closed
 	wires  []*loopWire
@@ -118,36 +111,11 @@ type loop struct {
 }
 
 func newLoop() (*loop, error) {
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	set, err := pollset.New("play", 256)
 	if err != nil {
-		return nil, fmt.Errorf("play: epoll: %w", err)
-	}
-	if err := unix.SetNonblock(epfd, true); err != nil {
-		unix.Close(epfd)
-		return nil, fmt.Errorf("play: epoll: %w", err)
-	}
-	file := os.NewFile(uintptr(epfd), "epoll")
-	rc, err := file.SyscallConn()
-	if err != nil {
-		file.Close()
 		return nil, err
 	}
-	l := &loop{epfd: epfd, file: file, rc: rc, events: make([]unix.EpollEvent, 256),
-		buf: make([]byte, loopReadSize), done: make(chan struct{})}
-	l.ready = func(uintptr) bool {
-		l.n, l.werr = l.wait()
-		return l.werr != nil || l.n > 0
-	}
-	return l, nil
-}
-
-func (l *loop) wait() (int, error) {
-	for {
-		n, err := unix.EpollWait(l.epfd, l.events, 0)
-		if !errors.Is(err, unix.EINTR) {
-			return n, err
-		}
-	}
+	return &loop{set: set, buf: make([]byte, loopReadSize), done: make(chan struct{})}, nil
 }
 
 // run reads sockets as they become readable until the loop is closed.
@@ -155,21 +123,18 @@ func (l *loop) run() {
 	defer close(l.done)
 	swept := time.Now()
 	for {
-		_ = l.file.SetReadDeadline(time.Now().Add(sweepEvery))
-		err := l.rc.Read(l.ready)
-		if err == nil {
-			err = l.werr
-		}
+		_ = l.set.SetDeadline(time.Now().Add(sweepEvery))
+		events, err := l.set.Wait()
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			l.n = 0
+			events = nil
 		case err != nil:
 			return
 		}
-		for n := l.n; n > 0; {
+		for len(events) > 0 {
 			l.mu.Lock()
 			l.batch = l.batch[:0]
-			for _, ev := range l.events[:n] {
+			for _, ev := range events {
 				l.batch = append(l.batch, l.wires[ev.Fd])
 			}
 			l.mu.Unlock()
@@ -178,10 +143,10 @@ func (l *loop) run() {
 					w.pump(l.buf)
 				}
 			}
-			if n < len(l.events) {
+			if !l.set.Full(events) {
 				break
 			}
-			if n, err = l.wait(); err != nil {
+			if events, err = l.set.Ready(); err != nil {
 				return
 			}
 		}
@@ -224,7 +189,7 @@ func (l *loop) add(fd int) (wire, error) {
 	}
 	l.mu.Unlock()
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(w.slot)}
-	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	if err := l.set.Ctl(unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		w.close()
 		return nil, fmt.Errorf("play: epoll add: %w", err)
 	}
@@ -256,7 +221,7 @@ func (l *loop) close() {
 			w.close()
 		}
 	}
-	l.file.Close()
+	l.set.Close()
 	<-l.done
 }
 
@@ -386,7 +351,7 @@ func (w *loopWire) finish(err error) {
 // every later one.
 func (w *loopWire) shut(err error) {
 	if w.fd >= 0 {
-		_ = unix.EpollCtl(w.l.epfd, unix.EPOLL_CTL_DEL, w.fd, nil)
+		_ = w.l.set.Ctl(unix.EPOLL_CTL_DEL, w.fd, nil)
 		unix.Close(w.fd)
 		w.fd, w.shutErr = -1, err
 	}

@@ -97,7 +97,7 @@ func (f *fastLoop) Close() error {
 	f.once.Do(func() {
 		close(f.closed)
 		for _, w := range f.workers {
-			_ = w.file.Close()
+			_ = w.set.Close()
 		}
 		f.wg.Wait()
 		unix.Close(f.lfd)

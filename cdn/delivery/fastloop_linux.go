@@ -8,23 +8,17 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/livetree/livetree/internal/pollset"
 	"golang.org/x/sys/unix"
 )
 
 // fastWorker is one event loop: an epoll set in Go's poller, so that the
 // goroutine running it parks without a thread when nothing is ready.
 type fastWorker struct {
-	f      *fastLoop
-	epfd   int
-	file   *os.File
-	rc     syscall.RawConn
-	events []unix.EpollEvent
-	n      int
-	werr   error
-	ready  func(uintptr) bool
+	f   *fastLoop
+	set *pollset.Set
 
 	conns  map[int32]*fastConn
 	lastID int32
@@ -94,43 +88,29 @@ func (c *fastConn) consume(n int) {
 }
 
 func newFastWorker(f *fastLoop) (*fastWorker, error) {
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	set, err := pollset.New("fastpath", 256)
 	if err != nil {
-		return nil, err
-	}
-	if err := unix.SetNonblock(epfd, true); err != nil {
-		unix.Close(epfd)
-		return nil, err
-	}
-	file := os.NewFile(uintptr(epfd), "fastpath")
-	rc, err := file.SyscallConn()
-	if err != nil {
-		file.Close()
 		return nil, err
 	}
 	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
-		file.Close()
+		set.Close()
 		return nil, err
 	}
-	w := &fastWorker{f: f, epfd: epfd, file: file, rc: rc, events: make([]unix.EpollEvent, 256), rbuf: make([]byte, readBufferSize),
+	w := &fastWorker{f: f, set: set, rbuf: make([]byte, readBufferSize),
 		conns: make(map[int32]*fastConn), parked: make(map[parkKey]*parked), efd: efd}
 	// Every loop waits on the listener; EPOLLEXCLUSIVE wakes one of them
 	// for each connection rather than all.
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE, Fd: int32(f.lfd)}
-	err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, f.lfd, &ev)
+	err = set.Ctl(unix.EPOLL_CTL_ADD, f.lfd, &ev)
 	if err == nil {
 		ev = unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(efd)}
-		err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, efd, &ev)
+		err = set.Ctl(unix.EPOLL_CTL_ADD, efd, &ev)
 	}
 	if err != nil {
-		file.Close()
+		set.Close()
 		unix.Close(efd)
 		return nil, err
-	}
-	w.ready = func(epfd uintptr) bool {
-		w.n, w.werr = rawEpollPoll(int(epfd), w.events)
-		return w.werr != nil || w.n > 0
 	}
 	return w, nil
 }
@@ -150,7 +130,7 @@ func (w *fastWorker) add(fd int, client netip.Addr, now time.Time) {
 // take the old connection's events for its own.
 func (w *fastWorker) watch(c *fastConn, op int, events uint32) error {
 	ev := unix.EpollEvent{Events: events, Fd: int32(c.fd), Pad: c.id}
-	return unix.EpollCtl(w.epfd, op, c.fd, &ev)
+	return w.set.Ctl(op, c.fd, &ev)
 }
 
 const sweepEvery = time.Second
@@ -161,22 +141,22 @@ func (w *fastWorker) run() {
 	defer w.dropAll()
 
 	w.sweepAt = time.Now().Add(sweepEvery)
-	_ = w.file.SetReadDeadline(w.sweepAt)
+	_ = w.set.SetDeadline(w.sweepAt)
 	for {
-		err := w.rc.Read(w.ready)
+		events, err := w.set.Wait()
 		now := time.Now()
 		if errors.Is(err, os.ErrDeadlineExceeded) || !now.Before(w.sweepAt) {
 			w.sweep(now)
 			w.sweepAt = now.Add(sweepEvery)
-			_ = w.file.SetReadDeadline(w.sweepAt)
+			_ = w.set.SetDeadline(w.sweepAt)
 			if err != nil {
 				continue
 			}
 		}
-		if err != nil || w.werr != nil {
+		if err != nil {
 			return
 		}
-		for _, ev := range w.events[:w.n] {
+		for _, ev := range events {
 			switch {
 			case int(ev.Fd) == w.f.lfd:
 				w.accept(now)
@@ -432,7 +412,7 @@ func (w *fastWorker) flush(c *fastConn, now time.Time) bool {
 // handOver moves c, with its unread bytes, to the full server.
 func (w *fastWorker) handOver(c *fastConn, unread []byte) {
 	w.forget(c)
-	_ = unix.EpollCtl(w.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	_ = w.set.Ctl(unix.EPOLL_CTL_DEL, c.fd, nil)
 	file := os.NewFile(uintptr(c.fd), "")
 	nc, err := net.FileConn(file)
 	file.Close()

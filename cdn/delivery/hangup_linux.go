@@ -3,12 +3,11 @@
 package delivery
 
 import (
-	"fmt"
 	"net"
-	"os"
 	"sync"
 	"syscall"
 
+	"github.com/livetree/livetree/internal/pollset"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,19 +27,12 @@ import (
 // returns may hand its number to the next connection, and a report for the
 // old one must never reach the new one.
 type hangups struct {
-	file *os.File        // the epoll descriptor, as Go's poller knows it
-	rc   syscall.RawConn // file's; Control keeps the descriptor open during a call
-	done chan struct{}   // closed when run returns
+	set  *pollset.Set
+	done chan struct{} // closed when run returns
 
-	mu    sync.Mutex // guards gone and next
-	gone  map[uint64]chan struct{}
-	next  uint64
-	ready func(uintptr) bool // made once so that a wait allocates nothing
-
-	// Used by run alone.
-	events []unix.EpollEvent
-	n      int
-	werr   error
+	mu   sync.Mutex // guards gone and next
+	gone map[uint64]chan struct{}
+	next uint64
 }
 
 // hangupEvents is what a registration waits for. EPOLLHUP and EPOLLERR are
@@ -52,34 +44,11 @@ const hangupEvents = unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR | unix.EPOL
 // newHangups opens the epoll set and starts the goroutine that reads it;
 // close stops it.
 func newHangups() (*hangups, error) {
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	set, err := pollset.New("delivery hangups", 128)
 	if err != nil {
-		return nil, fmt.Errorf("delivery: epoll: %w", err)
+		return nil, err
 	}
-	if err := unix.SetNonblock(epfd, true); err != nil {
-		unix.Close(epfd)
-		return nil, fmt.Errorf("delivery: epoll: %w", err)
-	}
-	// A non-blocking descriptor given to os.NewFile joins Go's poller.
-	file := os.NewFile(uintptr(epfd), "hangups")
-	rc, err := file.SyscallConn()
-	if err != nil {
-		file.Close()
-		return nil, fmt.Errorf("delivery: epoll: %w", err)
-	}
-	p := &hangups{
-		file:   file,
-		rc:     rc,
-		done:   make(chan struct{}),
-		gone:   make(map[uint64]chan struct{}),
-		events: make([]unix.EpollEvent, 128),
-	}
-	p.ready = func(epfd uintptr) bool {
-		// Go's poller reports edges of the set's readiness, so run looks
-		// before it parks and parks only on an empty set.
-		p.n, p.werr = rawEpollPoll(int(epfd), p.events)
-		return p.werr != nil || p.n > 0
-	}
+	p := &hangups{set: set, done: make(chan struct{}), gone: make(map[uint64]chan struct{})}
 	go p.run()
 	return p, nil
 }
@@ -89,11 +58,12 @@ func newHangups() (*hangups, error) {
 func (p *hangups) run() {
 	defer close(p.done)
 	for {
-		if err := p.rc.Read(p.ready); err != nil || p.werr != nil {
+		events, err := p.set.Wait()
+		if err != nil {
 			return
 		}
 		p.mu.Lock()
-		for _, ev := range p.events[:p.n] {
+		for _, ev := range events {
 			id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
 			if gone, ok := p.gone[id]; ok {
 				close(gone)
@@ -110,7 +80,7 @@ func (p *hangups) close() {
 	if p == nil {
 		return
 	}
-	_ = p.file.Close()
+	_ = p.set.Close()
 	<-p.done
 }
 
@@ -169,8 +139,8 @@ func (w *hangup) ctl(op int) error {
 	cerr := w.conn.Control(func(fd uintptr) {
 		// The set's own Control stops it being closed, and its number
 		// reused, while the call runs.
-		perr := w.p.rc.Control(func(epfd uintptr) {
-			err = unix.EpollCtl(int(epfd), op, int(fd), &ev)
+		perr := w.p.set.Control(func(epfd int) {
+			err = unix.EpollCtl(epfd, op, int(fd), &ev)
 		})
 		if err == nil {
 			err = perr

@@ -57,13 +57,3 @@ func rawSendfile(out, in int, off *int64, n int) (int, error) {
 	m, _, e := unix.RawSyscall6(unix.SYS_SENDFILE, uintptr(out), uintptr(in), uintptr(unsafe.Pointer(off)), uintptr(n), 0, 0)
 	return int(m), rawErr(e)
 }
-
-// rawEpollPoll returns the events ready now, without waiting.
-func rawEpollPoll(epfd int, events []unix.EpollEvent) (int, error) {
-	for {
-		n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
-		if e != unix.EINTR {
-			return int(n), rawErr(e)
-		}
-	}
-}
