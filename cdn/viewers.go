@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // viewers counts a stream's viewers approximately, as the distinct client
@@ -40,11 +42,7 @@ func newViewers() *viewers {
 // shard returns the shard that records client a.
 func (v *viewers) shard(a netip.Addr) *viewerShard {
 	b := a.As16()
-	h := uint(0)
-	for _, c := range b[8:] {
-		h = h*31 + uint(c)
-	}
-	return &v.shards[h%viewerShards]
+	return &v.shards[xxhash.Sum64(b[:])%viewerShards]
 }
 
 // saw records a request for stream name from client a.
