@@ -12,6 +12,7 @@
 // Conn reads one *net.TCPConn from a goroutine. Set reads many connections
 // from one goroutine through one epoll instance, with raw system calls and
 // no allocation per read, so that thousands of clients cost the machine
-// little. Response frames an HTTP/1.1 response across reads and keeps the
-// stamps of its first and last bytes.
+// little. Response frames an HTTP/1.1 response across reads, keeps its
+// header and the stamps of its first and last bytes, and hands its body on
+// as it comes; bench play's viewers read their responses through it too.
 package arrival
