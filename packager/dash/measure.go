@@ -1,15 +1,13 @@
 package dash
 
 import (
-	"encoding/binary"
 	"strconv"
 
 	"github.com/livetree/livetree/packager/window"
 )
 
 // bandwidth is a track's peak bit rate over its complete segments in the
-// window, or an estimate before there is one: about 0.1 bit per pixel at 30
-// frames per second for video, 128 kbit/s for audio.
+// window, or a guess before there is one.
 func bandwidth(tr *window.Track, in *window.Init) int64 {
 	var peak int64
 	for _, s := range tr.Segments() {
@@ -24,10 +22,7 @@ func bandwidth(tr *window.Track, in *window.Init) int64 {
 	if peak > 0 {
 		return peak
 	}
-	if in.Info.Kind == "video" {
-		return max(int64(in.Info.Width)*int64(in.Info.Height)*3, 300_000)
-	}
-	return 128_000
+	return in.Info.GuessBitrate()
 }
 
 // appendFrameRate appends a video track's frame rate as DASH writes it, an
@@ -40,8 +35,7 @@ func appendFrameRate(b []byte, tr *window.Track) ([]byte, bool) {
 		if !s.Complete() {
 			continue
 		}
-		data, _ := s.Bytes(0)
-		n, d := uint64(countSamples(data, 0))*uint64(s.Init.Info.Timescale), s.Ticks()
+		n, d := uint64(s.Samples())*uint64(s.Init.Info.Timescale), s.Ticks()
 		if n == 0 || d == 0 {
 			return b, false
 		}
@@ -62,26 +56,6 @@ func gcd(a, b uint64) uint64 {
 		a, b = b, a%b
 	}
 	return a
-}
-
-// countSamples adds up the sample counts of the trun boxes in b's moofs.
-func countSamples(b []byte, depth int) int {
-	n := 0
-	for len(b) >= 8 {
-		size := int(binary.BigEndian.Uint32(b))
-		if size < 8 || size > len(b) {
-			return n
-		}
-		box, body := string(b[4:8]), b[8:size]
-		switch {
-		case (box == "moof" || box == "traf") && depth < 2:
-			n += countSamples(body, depth+1)
-		case box == "trun" && len(body) >= 8:
-			n += int(binary.BigEndian.Uint32(body[4:]))
-		}
-		b = b[size:]
-	}
-	return n
 }
 
 // chunkDuration estimates a track's chunk duration from its newest chunk.

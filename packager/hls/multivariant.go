@@ -38,7 +38,7 @@ func renderMultivariant(st *window.Stream, req Request) template {
 		in := tr.Init()
 		p, a, ok := bitrates(tr)
 		if !ok {
-			p, a = estimate(in), estimate(in)
+			p, a = in.Info.GuessBitrate(), in.Info.GuessBitrate()
 		}
 		peak, avg = peak+p, avg+a
 		if codecs != "" {
