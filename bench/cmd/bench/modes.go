@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -25,6 +27,23 @@ var modes = []struct {
 
 // Exit statuses of the dispatcher itself.
 const exitUsage = 2
+
+// parseFlags parses a mode's arguments, which take no operands. When the
+// mode should stop, ok is false and code is its exit status: 0 after
+// -help, exitUsage after an error, which the flag set has printed.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected arguments %q\n", fs.Name(), fs.Args())
+		return exitUsage, false
+	}
+	return 0, true
+}
 
 // run dispatches to the mode named by args[0].
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
