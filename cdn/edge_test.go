@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -18,20 +16,6 @@ import (
 
 	"github.com/livetree/livetree/packager/window"
 )
-
-// needTool returns the path of an external tool. Outside CI a missing tool
-// skips the test; in CI it fails it.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
 
 // testConfig is a configuration for an edge in tests.
 func testConfig(id, parent string, fallbacks ...string) Config {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/livetree/livetree/internal/tooltest"
 )
 
 // TestTree runs origin → edge A → edge B: an LL-HLS player and ffmpeg on B
@@ -29,7 +31,7 @@ func TestTree(t *testing.T) {
 		pl.run(ctx)
 	}()
 
-	ffmpeg := needTool(t, "ffmpeg")
+	ffmpeg := tooltest.Need(t, "ffmpeg")
 	out, err := exec.CommandContext(ctx, ffmpeg, "-v", "error", "-i", bURL+"/live/s/index.m3u8",
 		"-t", "4", "-f", "null", "-").CombinedOutput()
 	if err != nil || len(out) > 0 {

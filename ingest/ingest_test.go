@@ -15,22 +15,9 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/livetree/livetree/internal/tooltest"
 	"github.com/livetree/livetree/packager"
 )
-
-// needTool returns the path of an external tool. It skips the test when the
-// tool is missing, unless CI=true, where a missing tool is a failure.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found: %v", name, err)
-		}
-		t.Skipf("%s not found", name)
-	}
-	return p
-}
 
 // repoFile returns the path of a file in the repository's testdata folder,
 // skipping the test (failing under CI=true) when it is missing.
@@ -234,7 +221,7 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 
 // ffmpegCmd returns an ffmpeg command with quiet, non-interactive defaults.
 func ffmpegCmd(ctx context.Context, t testing.TB, args ...string) *exec.Cmd {
-	bin := needTool(t, "ffmpeg")
+	bin := tooltest.Need(t, "ffmpeg")
 	cmd := exec.CommandContext(ctx, bin, append([]string{"-hide_banner", "-nostdin", "-loglevel", "error"}, args...)...)
 	cmd.WaitDelay = 5 * time.Second
 	return cmd

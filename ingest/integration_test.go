@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/livetree/livetree/internal/tooltest"
 )
 
 // publishSeconds is how long each ffmpeg broadcaster runs.
@@ -26,7 +28,7 @@ func pushURL(s *Server, stream, key string) string {
 // TestPublishFFmpeg runs ffmpeg as the broadcaster over each protocol and
 // checks that what lands in the window plays.
 func TestPublishFFmpeg(t *testing.T) {
-	needTool(t, "ffmpeg")
+	tooltest.Need(t, "ffmpeg")
 	cases := []struct {
 		name   string
 		output func(s *Server) []string

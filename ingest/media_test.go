@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/internal/tooltest"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -44,8 +45,8 @@ func trackBytes(t *testing.T, st *window.Stream, kind string) (data []byte, segm
 // number of packets.
 func checkPlayable(t *testing.T, data []byte, kind string) int {
 	t.Helper()
-	ffprobe := needTool(t, "ffprobe")
-	ffmpeg := needTool(t, "ffmpeg")
+	ffprobe := tooltest.Need(t, "ffprobe")
+	ffmpeg := tooltest.Need(t, "ffmpeg")
 	path := filepath.Join(t.TempDir(), kind+".mp4")
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)

@@ -10,13 +10,14 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/livetree/livetree/cdn"
+	"github.com/livetree/livetree/internal/tooltest"
 )
 
 // TestOriginPlaysWhilePublishing runs the whole origin as bin/ingest wires
 // it: ffmpeg publishes over RTMP while ffmpeg plays the same stream back
 // through LL-HLS and LL-DASH from the server's RAM.
 func TestOriginPlaysWhilePublishing(t *testing.T) {
-	needTool(t, "ffmpeg")
+	tooltest.Need(t, "ffmpeg")
 	srv := startOrigin(t, testConfig())
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/internal/tooltest"
 	"github.com/livetree/livetree/usher/fleet"
 	"github.com/livetree/livetree/usher/fleet/fleettest"
 )
@@ -78,7 +79,7 @@ func (u *fakeUsher) firstWith(stream string) (timedReport, bool) {
 // at the next interval, with the server's URL and the fleet token, and its
 // measured bitrate is what the encoder sends.
 func TestRegisterWithUsher(t *testing.T) {
-	needTool(t, "ffmpeg")
+	tooltest.Need(t, "ffmpeg")
 	u := startFakeUsher(t)
 	cfg := testConfig()
 	cfg.Ushers = []string{u.url}

@@ -13,21 +13,9 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
-)
 
-// needTool returns the path of an external tool. Outside CI a missing tool
-// skips the test; in CI it fails it.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+	"github.com/livetree/livetree/internal/tooltest"
+)
 
 // clip is decoded media: the tracks a publisher would announce and its frames
 // in arrival order.
@@ -48,7 +36,7 @@ func testClip(t testing.TB, seconds, gop int) *clip {
 	if c, ok := clips.Load(key); ok {
 		return c.(*clip)
 	}
-	ffmpeg := needTool(t, "ffmpeg")
+	ffmpeg := tooltest.Need(t, "ffmpeg")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "clip.ts")
 	cmd := exec.Command(ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/internal/tooltest"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -54,7 +55,7 @@ func trackBytes(t *testing.T, tr *window.Track, epoch string) []byte {
 // any error ffprobe or a full ffmpeg decode report.
 func probe(t *testing.T, media []byte) int {
 	t.Helper()
-	cmd := exec.Command(needTool(t, "ffprobe"), "-v", "error", "-count_frames", "-show_entries",
+	cmd := exec.Command(tooltest.Need(t, "ffprobe"), "-v", "error", "-count_frames", "-show_entries",
 		"stream=nb_read_frames", "-of", "csv=p=0", "-i", "-")
 	cmd.Stdin = bytes.NewReader(media)
 	out, err := cmd.Output()
@@ -68,7 +69,7 @@ func probe(t *testing.T, media []byte) int {
 	if err != nil {
 		t.Fatalf("ffprobe output %q: %v", out, err)
 	}
-	dec := exec.Command(needTool(t, "ffmpeg"), "-v", "error", "-i", "-", "-f", "null", "-")
+	dec := exec.Command(tooltest.Need(t, "ffmpeg"), "-v", "error", "-i", "-", "-f", "null", "-")
 	dec.Stdin = bytes.NewReader(media)
 	if b, err := dec.CombinedOutput(); err != nil || len(b) > 0 {
 		t.Fatalf("ffmpeg decode: %v\n%s", err, b)

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/livetree/livetree/internal/tooltest"
 )
 
 // webDir holds the player's npm packages and the browser driver.
@@ -25,25 +27,16 @@ const webDir = "../../usher/web"
 // Chromium or playwright-core is missing.
 func needBrowser(tb testing.TB) string {
 	tb.Helper()
-	missing := func(what string) {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("%s is required in CI (make test installs it)", what)
-		}
-		tb.Skipf("%s not installed; run make test once", what)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node")
-	}
+	node := tooltest.Need(tb, "node")
 	chromium := os.Getenv("CHROMIUM")
 	if chromium == "" {
 		chromium = "/usr/bin/chromium"
 	}
 	if _, err := os.Stat(chromium); err != nil {
-		missing("chromium")
+		tooltest.Missing(tb, "chromium")
 	}
 	if _, err := os.Stat(filepath.Join(webDir, "node_modules", "playwright-core")); err != nil {
-		missing("playwright-core (npm ci in usher/web)")
+		tooltest.Missing(tb, "playwright-core (npm ci in usher/web)")
 	}
 	return node
 }

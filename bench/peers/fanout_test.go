@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/livetree/livetree/bench/arrival"
+	"github.com/livetree/livetree/internal/tooltest"
 )
 
 var (
@@ -38,7 +39,10 @@ var (
 // -peers.inproc runs the edge inside the test binary so that -cpuprofile
 // shows where its CPU goes.
 func BenchmarkFanout(b *testing.B) {
-	needTools(b, "nginx", "varnishd", "wrk", "ffmpeg")
+	tooltest.Need(b, "nginx")
+	tooltest.Need(b, "varnishd")
+	tooltest.Need(b, "wrk")
+	tooltest.Need(b, "ffmpeg")
 	var conns []int
 	for _, s := range strings.Split(*flagFanoutConns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

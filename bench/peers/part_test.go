@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,21 +12,10 @@ import (
 
 	"github.com/livetree/livetree/bench/push"
 	"github.com/livetree/livetree/cdn/delivery"
+	"github.com/livetree/livetree/internal/tooltest"
 	"github.com/livetree/livetree/packager"
 	"github.com/livetree/livetree/packager/window"
 )
-
-func needTools(tb testing.TB, names ...string) {
-	tb.Helper()
-	for _, n := range names {
-		if _, err := exec.LookPath(n); err != nil {
-			if os.Getenv("CI") == "true" {
-				tb.Fatalf("%s is required in CI", n)
-			}
-			tb.Skipf("%s not installed", n)
-		}
-	}
-}
 
 // partWindow packages two seconds of a stream whose 200 ms parts are about
 // partBytes each and returns the window and one complete video part.
@@ -65,7 +53,8 @@ func partWindow(tb testing.TB, partBytes int) (*window.Streams, window.ObjectNam
 // window and the same bytes from nginx on tmpfs, with wrk -t2 -c100, in one
 // run, and reports livetree's requests/s and bytes/s as ratios of nginx's.
 func BenchmarkPartVsNginx(b *testing.B) {
-	needTools(b, "nginx", "wrk")
+	tooltest.Need(b, "nginx")
+	tooltest.Need(b, "wrk")
 	streams, name, part := partWindow(b, 60_000)
 
 	d := delivery.New(delivery.Config{Streams: streams, Hop: "origin"}, zerolog.Nop())

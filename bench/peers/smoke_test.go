@@ -7,13 +7,16 @@ import (
 
 	"github.com/livetree/livetree/bench/arrival"
 	"github.com/livetree/livetree/bench/play"
+	"github.com/livetree/livetree/internal/tooltest"
 )
 
 // TestHarnessSmoke runs both benchmarks' set-ups for a few seconds: origin,
 // broadcaster and edge; nginx and Varnish serving the edge's parts with the
 // same bytes; a short wrk walk on each; and a few LL-HLS viewers.
 func TestHarnessSmoke(t *testing.T) {
-	needTools(t, "nginx", "varnishd", "wrk")
+	tooltest.Need(t, "nginx")
+	tooltest.Need(t, "varnishd")
+	tooltest.Need(t, "wrk")
 	arrival.RaiseFileLimit()
 	f := newFanout(t, "../../testdata/sample.ts", time.Minute)
 	for _, s := range f.servers {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/livetree/livetree/bench/arrival"
 	"github.com/livetree/livetree/bench/play"
+	"github.com/livetree/livetree/internal/tooltest"
 )
 
 var (
@@ -45,7 +46,7 @@ const (
 // -args -peers.viewers, -peers.watch, -peers.audio and -peers.kbps change
 // the load.
 func BenchmarkViewerCPU(b *testing.B) {
-	needTools(b, "ffmpeg")
+	tooltest.Need(b, "ffmpeg")
 	if *flagInproc {
 		b.Fatal("-peers.inproc would count the generator as the edge; profile bin/cdn with perf instead")
 	}

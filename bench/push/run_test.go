@@ -2,13 +2,12 @@ package push
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/livetree/livetree/ingest/ingesttest"
+	"github.com/livetree/livetree/internal/tooltest"
 )
 
 func TestRun(t *testing.T) {
@@ -106,12 +105,7 @@ func FuzzSumCounter(f *testing.F) {
 // TestMakeTS encodes a short 2.5 Mbit/s clip with ffmpeg and checks its
 // payload bitrate.
 func TestMakeTS(t *testing.T) {
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ffmpeg is required in CI")
-		}
-		t.Skip("ffmpeg not installed")
-	}
+	tooltest.Need(t, "ffmpeg")
 	path, err := MakeTS(context.Background(), t.TempDir(), 2500, 3*time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -6,13 +6,15 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/livetree/livetree/internal/tooltest"
 )
 
 // TestFFmpegPlays checks that ffmpeg reads five seconds of the live stream
 // through the LL-HLS playlists and the LL-DASH manifest and decodes them
 // without an error.
 func TestFFmpegPlays(t *testing.T) {
-	ffmpeg := needTool(t, "ffmpeg")
+	ffmpeg := tooltest.Need(t, "ffmpeg")
 	f, _ := shared(t)
 	for _, entry := range []string{"index.m3u8", "manifest.mpd"} {
 		t.Run(entry, func(t *testing.T) {

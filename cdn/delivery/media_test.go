@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"os"
-	"os/exec"
 	"slices"
 	"sort"
 	"sync"
@@ -13,20 +12,6 @@ import (
 	"github.com/livetree/livetree/packager"
 	"github.com/livetree/livetree/packager/window"
 )
-
-// needTool returns the path of an external tool. Outside CI a missing tool
-// skips the test; in CI it fails it.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
 
 // clip is the sample's access units, as an ingest would hand them to the
 // packager, ordered by decode time.

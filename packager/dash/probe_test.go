@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/internal/tooltest"
 	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
@@ -18,7 +19,7 @@ import (
 // stream over HTTP and find both tracks, fetching objects with the MPD's
 // query.
 func TestFFprobeReadsMPD(t *testing.T) {
-	ffprobe := needTool(t, "ffprobe")
+	ffprobe := tooltest.Need(t, "ffprobe")
 	st := packagertest.Recorded(t, 1).Replay(t, 0)
 	st.End()
 	r := NewRenderer()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/internal/tooltest"
 	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
@@ -81,7 +82,7 @@ func serve(t *testing.T, st *window.Stream) *httptest.Server {
 // TestFFmpegPlays has ffmpeg read an ended stream through the multivariant
 // playlist, with part and byte-range URIs, and decode every frame.
 func TestFFmpegPlays(t *testing.T) {
-	ffmpeg := needTool(t, "ffmpeg")
+	ffmpeg := tooltest.Need(t, "ffmpeg")
 	st := packagertest.Recorded(t, 1).Replay(t, 0)
 	st.End()
 	srv := serve(t, st)
@@ -97,7 +98,7 @@ func TestFFmpegPlays(t *testing.T) {
 			if err != nil || len(bytes.TrimSpace(out)) > 0 {
 				t.Fatalf("ffmpeg: %v\n%s", err, out)
 			}
-			probe := exec.Command(needTool(t, "ffprobe"), "-v", "error", "-count_frames", "-show_entries",
+			probe := exec.Command(tooltest.Need(t, "ffprobe"), "-v", "error", "-count_frames", "-show_entries",
 				"stream=codec_name,nb_read_frames", "-of", "csv=p=0", srv.URL+"/live/live/video.m3u8"+tc.query)
 			out, err = probe.CombinedOutput()
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/livetree/livetree/internal/tooltest"
 	"github.com/livetree/livetree/usher"
 	"github.com/livetree/livetree/usher/fleet/fleettest"
 )
@@ -39,7 +40,7 @@ type quietRedis struct{}
 func (quietRedis) Printf(context.Context, string, ...any) {}
 
 func TestWholeSystem(t *testing.T) {
-	needTool(t, "ffmpeg")
+	tooltest.Need(t, "ffmpeg")
 	start := time.Now()
 	r := fleettest.StartRedis(t)
 	ua := startUsher(t, r.URL(0), "a")

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/livetree/livetree/cdn"
 	"github.com/livetree/livetree/cdn/delivery"
 	"github.com/livetree/livetree/ingest"
+	"github.com/livetree/livetree/internal/tooltest"
 	"github.com/livetree/livetree/packager/window"
 	"github.com/livetree/livetree/usher"
 	"github.com/livetree/livetree/usher/fleet"
@@ -45,20 +45,6 @@ const (
 )
 
 var tokenKeys = map[string][]byte{tokenKeyID: []byte(tokenKey)}
-
-// needTool returns a tool's path; without it the test is skipped, or
-// failed when CI=true.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
 
 // testLog is a logger into the test's output, quiet unless -v.
 func testLog(t testing.TB) zerolog.Logger {
@@ -295,7 +281,7 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 
 // ffmpeg returns an ffmpeg command that prints errors only.
 func ffmpeg(ctx context.Context, t testing.TB, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, needTool(t, "ffmpeg"), append([]string{"-hide_banner", "-nostdin", "-v", "error"}, args...)...)
+	cmd := exec.CommandContext(ctx, tooltest.Need(t, "ffmpeg"), append([]string{"-hide_banner", "-nostdin", "-v", "error"}, args...)...)
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
 }
