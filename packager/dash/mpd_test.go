@@ -3,40 +3,15 @@ package dash
 import (
 	"bytes"
 	"encoding/xml"
-	"flag"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/internal/golden"
 	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 // mpdDoc is the part of an MPD the tests read back with encoding/xml.
 type mpdDoc struct {
@@ -139,7 +114,7 @@ func TestMPDGolden(t *testing.T) {
 		t.Run(tc.golden, func(t *testing.T) {
 			st := tc.make(t)
 			got := NewRenderer().MPD(st, now, tc.opts)
-			golden(t, tc.golden, got)
+			golden.Check(t, tc.golden, got)
 			d := parseMPD(t, got)
 			checkMPD(t, st, d, tc.opts)
 		})

@@ -2,41 +2,15 @@ package hls
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/internal/golden"
 	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
-
-// golden compares got with testdata/golden/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 // state is a window in a named situation.
 type state struct {
@@ -105,7 +79,7 @@ func TestMediaGolden(t *testing.T) {
 			req := tc.req
 			req.MSN, req.Part = -1, -1
 			got := NewRenderer().Media(st, tr, req)
-			golden(t, tc.golden, got)
+			golden.Check(t, tc.golden, got)
 			checkURIs(t, st, got, req.Query)
 		})
 	}
@@ -124,7 +98,7 @@ func TestMultivariantGolden(t *testing.T) {
 		t.Run(tc.golden, func(t *testing.T) {
 			st := stateNamed(t, tc.state)
 			got := NewRenderer().Multivariant(st, tc.req)
-			golden(t, tc.golden, got)
+			golden.Check(t, tc.golden, got)
 			checkURIs(t, st, got, tc.req.Query)
 		})
 	}
@@ -148,7 +122,7 @@ func TestMultivariantDegrades(t *testing.T) {
 				}
 			}
 			got := NewRenderer().Multivariant(st, Request{})
-			golden(t, "index-"+kind+"-only.m3u8", got)
+			golden.Check(t, "index-"+kind+"-only.m3u8", got)
 			if bytes.Contains(got, []byte("EXT-X-MEDIA:")) || bytes.Contains(got, []byte("AUDIO=")) {
 				t.Errorf("single-track multivariant refers to an audio group:\n%s", got)
 			}
