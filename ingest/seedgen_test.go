@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/livetree/livetree/internal/fuzzseed"
 )
 
 var genSeeds = flag.Bool("genseeds", false, "rewrite the fuzz seed corpora in testdata/fuzz")
@@ -20,29 +18,9 @@ var genSeeds = flag.Bool("genseeds", false, "rewrite the fuzz seed corpora in te
 // maxSeed bounds a seed file, so the corpora stay small.
 const maxSeed = 12 << 10
 
-// writeSeed writes one go-fuzz v1 corpus file of byte-slice arguments.
+// writeSeed writes one corpus file, its byte slices clipped to maxSeed.
 func writeSeed(t *testing.T, target, name string, args ...any) {
-	t.Helper()
-	var b strings.Builder
-	b.WriteString("go test fuzz v1\n")
-	for _, a := range args {
-		switch v := a.(type) {
-		case []byte:
-			if len(v) > maxSeed {
-				v = v[:maxSeed]
-			}
-			fmt.Fprintf(&b, "[]byte(%s)\n", strconv.QuoteToASCII(string(v)))
-		case string:
-			fmt.Fprintf(&b, "string(%s)\n", strconv.QuoteToASCII(v))
-		}
-	}
-	dir := filepath.Join("testdata", "fuzz", target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	fuzzseed.Write(t, target, name, fuzzseed.Clip(maxSeed, args...)...)
 }
 
 // recordingProxy forwards TCP connections to target and keeps what clients

@@ -2,15 +2,12 @@ package play
 
 import (
 	"flag"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/livetree/livetree/internal/fuzzseed"
 )
 
 var genSeeds = flag.Bool("genseeds", false, "rewrite the fuzz seed corpora in testdata/fuzz from a live origin")
@@ -18,29 +15,9 @@ var genSeeds = flag.Bool("genseeds", false, "rewrite the fuzz seed corpora in te
 // maxSeed bounds a seed file, so the corpora stay small.
 const maxSeed = 12 << 10
 
-// writeSeed writes one go-fuzz v1 corpus file.
+// writeSeed writes one corpus file, its byte slices clipped to maxSeed.
 func writeSeed(t *testing.T, target, name string, args ...any) {
-	t.Helper()
-	var b strings.Builder
-	b.WriteString("go test fuzz v1\n")
-	for _, a := range args {
-		switch v := a.(type) {
-		case []byte:
-			if len(v) > maxSeed {
-				v = v[:maxSeed]
-			}
-			fmt.Fprintf(&b, "[]byte(%s)\n", strconv.QuoteToASCII(string(v)))
-		case uint16:
-			fmt.Fprintf(&b, "uint16(%d)\n", v)
-		}
-	}
-	dir := filepath.Join("testdata", "fuzz", target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	fuzzseed.Write(t, target, name, fuzzseed.Clip(maxSeed, args...)...)
 }
 
 // TestGenSeeds records what a live origin serves as fuzz seeds: the

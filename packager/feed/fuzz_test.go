@@ -3,12 +3,10 @@ package feed
 import (
 	"bytes"
 	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/livetree/livetree/internal/fuzzseed"
 	"github.com/livetree/livetree/packager"
 	"github.com/livetree/livetree/packager/window"
 )
@@ -53,15 +51,8 @@ func TestFuzzCorpus(t *testing.T) {
 		"seed-heartbeat":    append(append([]byte(nil), full[:headerSize]...), byte(FrameHeartbeat), 0, 0, 0, 0),
 		"seed-lying-length": append(append([]byte(nil), full[:headerSize]...), byte(FrameChunk), 0, 0xff, 0, 0, 1),
 	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzReader")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for name, b := range seeds {
-		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		fuzzseed.Write(t, "FuzzReader", name, b)
 	}
 }
 

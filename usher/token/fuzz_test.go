@@ -4,13 +4,13 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"flag"
-	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
+
+	"github.com/livetree/livetree/internal/fuzzseed"
 )
 
 var update = flag.Bool("update", false, "rewrite the FuzzVerify seed corpus under testdata")
@@ -48,17 +48,13 @@ func seedTokens(t testing.TB) map[string][2]string {
 	}
 }
 
-func corpusFile(tok, stream string) []byte {
-	return []byte(fmt.Sprintf("go test fuzz v1\nstring(%s)\nstring(%s)\n", strconv.Quote(tok), strconv.Quote(stream)))
-}
-
 // TestSeedCorpus rewrites the committed corpus with -update and otherwise
 // checks it is still in step with the token format.
 func TestSeedCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzVerify")
 	for name, seed := range seedTokens(t) {
 		path := filepath.Join(dir, name)
-		want := corpusFile(seed[0], seed[1])
+		want := fuzzseed.Encode(seed[0], seed[1])
 		if *update {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)
