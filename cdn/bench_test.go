@@ -12,19 +12,20 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/livetree/livetree/packager"
+	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
 
 // BenchmarkFanout measures one edge serving complete parts from RAM to N
 // concurrent clients.
 func BenchmarkFanout(b *testing.B) {
-	c := loadSample(b)
+	c := packagertest.Live(b)
 	ps := packager.NewStream("f", packager.DefaultConfig())
-	sess, err := ps.Publish(c.tracks)
+	sess, err := ps.Publish(c.Tracks)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, f := range c.frames {
+	for _, f := range c.Frames {
 		_ = sess.WriteFrame(f)
 	}
 	ps.End()

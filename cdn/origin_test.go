@@ -17,6 +17,7 @@ import (
 
 	"github.com/livetree/livetree/cdn/delivery"
 	"github.com/livetree/livetree/packager"
+	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -71,7 +72,7 @@ func startOrigin(t testing.TB, ctx context.Context, names ...string) *origin {
 	for _, name := range names {
 		st := packager.NewStream(name, packager.DefaultConfig())
 		o.streams.Add(st.Window())
-		go feedRealTime(ctx, loadSample(t), st)
+		go feedRealTime(ctx, packagertest.Live(t), st)
 	}
 	return o
 }
@@ -107,21 +108,21 @@ func serveOrigin(t testing.TB, streams *window.Streams) *origin {
 
 // feedRealTime publishes the sample in a loop, at the pace of its
 // timestamps, continuing one timeline, until ctx ends; then it ends st.
-func feedRealTime(ctx context.Context, c *sample, st *packager.Stream) {
+func feedRealTime(ctx context.Context, c *packagertest.Clip, st *packager.Stream) {
 	defer st.End()
-	sess, err := st.Publish(c.tracks)
+	sess, err := st.Publish(c.Tracks)
 	if err != nil {
 		return
 	}
-	first, last := c.frames[0].DTS, c.frames[0].DTS
-	for _, f := range c.frames {
+	first, last := c.Frames[0].DTS, c.Frames[0].DTS
+	for _, f := range c.Frames {
 		first, last = min(first, f.DTS), max(last, f.DTS)
 	}
 	loop := last - first + time.Second/30
 	start := time.Now()
 	for n := 0; ; n++ {
 		shift := time.Duration(n) * loop
-		for _, f := range c.frames {
+		for _, f := range c.Frames {
 			at := start.Add(f.DTS - first + shift)
 			if d := time.Until(at); d > 0 {
 				select {

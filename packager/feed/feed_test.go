@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/livetree/livetree/packager"
+	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -16,14 +17,14 @@ import (
 // timeline continuing) and returns the stream, ended if end is set.
 func origin(t testing.TB, cfg packager.Config, publishes int, end bool) *packager.Stream {
 	t.Helper()
-	c := loadSample(t)
+	c := packagertest.Live(t)
 	st := packager.NewStream("s", cfg)
 	for i := 0; i < publishes; i++ {
-		sess, err := st.Publish(c.tracks)
+		sess, err := st.Publish(c.Tracks)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range c.frames {
+		for _, f := range c.Frames {
 			if err := sess.WriteFrame(f); err != nil {
 				t.Fatal(err)
 			}
@@ -218,18 +219,18 @@ func TestResume(t *testing.T) {
 func TestLive(t *testing.T) {
 	cfg := packager.DefaultConfig()
 	cfg.Window = 3 * time.Second
-	c := loadSample(t)
+	c := packagertest.Live(t)
 	st := packager.NewStream("s", cfg)
 	src := st.Window()
 	dst := window.NewStream("s", src.Config())
 	go func() {
 		for p := 0; p < 2; p++ {
-			sess, err := st.Publish(c.tracks)
+			sess, err := st.Publish(c.Tracks)
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			for i, f := range c.frames {
+			for i, f := range c.Frames {
 				if err := sess.WriteFrame(f); err != nil {
 					t.Error(err)
 				}
@@ -250,14 +251,14 @@ func TestLive(t *testing.T) {
 // TestFromAhead asks a parent for a segment it has not made yet: the
 // Writer holds back until the segment exists and starts there.
 func TestFromAhead(t *testing.T) {
-	c := loadSample(t)
+	c := packagertest.Live(t)
 	st := packager.NewStream("s", packager.DefaultConfig())
-	sess, err := st.Publish(c.tracks)
+	sess, err := st.Publish(c.Tracks)
 	if err != nil {
 		t.Fatal(err)
 	}
-	half := len(c.frames) / 2
-	for _, f := range c.frames[:half] {
+	half := len(c.Frames) / 2
+	for _, f := range c.Frames[:half] {
 		if err := sess.WriteFrame(f); err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +270,7 @@ func TestFromAhead(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- replicate(t, src, dst, from) }()
 	time.Sleep(50 * time.Millisecond)
-	for _, f := range c.frames[half:] {
+	for _, f := range c.Frames[half:] {
 		if err := sess.WriteFrame(f); err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/livetree/livetree/internal/fuzzseed"
 	"github.com/livetree/livetree/packager"
+	"github.com/livetree/livetree/packager/packagertest"
 	"github.com/livetree/livetree/packager/window"
 )
 
@@ -17,17 +18,17 @@ var update = flag.Bool("update", false, "rewrite the fuzz seed corpus from testd
 // parts of 100 ms so that a small feed holds several parts and segments.
 func shortFeed(t testing.TB, frames int) []byte {
 	t.Helper()
-	c := loadSample(t)
+	c := packagertest.Live(t)
 	cfg := packager.DefaultConfig()
 	cfg.PartTarget = 100 * time.Millisecond
 	cfg.SegmentTarget = 500 * time.Millisecond
 	cfg.Window = 2 * time.Second
 	st := packager.NewStream("s", cfg)
-	sess, err := st.Publish(c.tracks)
+	sess, err := st.Publish(c.Tracks)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range c.frames[:frames] {
+	for _, f := range c.Frames[:frames] {
 		if err := sess.WriteFrame(f); err != nil {
 			t.Fatal(err)
 		}
