@@ -272,6 +272,9 @@ func (w *loopWire) read(deadline time.Time, feed feedFunc) error {
 	if len(w.pending) > 0 {
 		rest, done, err := feed(w.pending)
 		w.pending = w.pending[:copy(w.pending, rest)]
+		if len(w.pending) == 0 && cap(w.pending) > loopReadSize {
+			w.pending = nil // a burst's buffer is not kept for the connection's life
+		}
 		if done || err != nil {
 			w.mu.Unlock()
 			return err
