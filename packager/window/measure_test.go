@@ -1,54 +1,53 @@
 package window
 
 import (
+	"bytes"
 	"encoding/binary"
 	"testing"
+
+	"github.com/Eyevinn/mp4ff/mp4"
 )
 
-// box wraps body in a box of type typ.
-func box(typ string, body ...[]byte) []byte {
-	n := 8
-	for _, b := range body {
-		n += len(b)
+// fragment encodes a moof+mdat holding n samples, as mp4ff writes them.
+func fragment(t testing.TB, n int) []byte {
+	t.Helper()
+	f, err := mp4.CreateFragment(1, 1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	out := binary.BigEndian.AppendUint32(nil, uint32(n))
-	out = append(out, typ...)
-	for _, b := range body {
-		out = append(out, b...)
+	for i := range n {
+		f.AddFullSample(mp4.FullSample{Sample: mp4.Sample{Dur: 3000, Size: 4}, DecodeTime: uint64(i) * 3000, Data: []byte{0, 0, 0, 1}})
 	}
-	return out
-}
-
-// trun is a trun box body claiming n samples.
-func trun(n uint32) []byte {
-	return box("trun", []byte{0, 0, 0, 1}, binary.BigEndian.AppendUint32(nil, n))
+	var b bytes.Buffer
+	if err := f.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 func TestCountSamples(t *testing.T) {
-	chunk := func(n uint32) []byte {
-		return append(box("moof", box("mfhd", make([]byte, 8)), box("traf", box("tfhd", make([]byte, 8)), trun(n))),
-			box("mdat", make([]byte, 40))...)
-	}
-	seg := append(append(box("styp", []byte("msdh")), chunk(3)...), chunk(2)...)
+	first, second := fragment(t, 3), fragment(t, 2)
+	seg := append(append([]byte(nil), first...), second...)
 	if n := countSamples(seg, 0); n != 5 {
 		t.Fatalf("%d samples, want 5", n)
 	}
 	// A box claiming more than there is ends the count there: here the
-	// second moof, cut with its mdat.
-	cut := seg[:len(seg)-48-20]
-	if n := countSamples(cut, 0); n != 3 {
+	// second moof, cut short.
+	if n := countSamples(seg[:len(first)+20], 0); n != 3 {
 		t.Fatalf("cut: %d samples, want 3", n)
 	}
-	// A trun outside a traf is not counted.
-	if n := countSamples(append(trun(7), chunk(1)...), 0); n != 1 {
-		t.Fatalf("stray trun: %d samples, want 1", n)
+	// A trun outside a traf is not counted: the first fragment's trun,
+	// lifted out of its traf, before the second fragment.
+	at := bytes.Index(first, []byte("trun")) - 4
+	stray := first[at : at+int(binary.BigEndian.Uint32(first[at:]))]
+	if n := countSamples(append(append([]byte(nil), stray...), second...), 0); n != 2 {
+		t.Fatalf("stray trun: %d samples, want 2", n)
 	}
 }
 
 // FuzzCountSamples checks that counting never panics on any bytes, such
 // as a feed from a parent edge could carry.
 func FuzzCountSamples(f *testing.F) {
-	f.Add(box("moof", box("traf", trun(30))))
-	f.Add([]byte{0, 0, 0, 4, 'm', 'o', 'o', 'f'})
+	f.Add(fragment(f, 30))
 	f.Fuzz(func(t *testing.T, b []byte) { countSamples(b, 0) })
 }
