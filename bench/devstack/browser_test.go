@@ -107,12 +107,24 @@ type playback struct {
 		CurrentTime   float64  `json:"currentTime"`
 		DecodedFrames int      `json:"decodedFrames"`
 		Stalls        int      `json:"stalls"`
+		Buffer        float64  `json:"buffer"`
 		Edge          string   `json:"edge"`
 		TTFFMs        float64  `json:"ttffMs"`
 		Errors        []string `json:"errors"`
 	} `json:"samples"`
 	Latencies []float64 `json:"latencies"` // ms, one every 250 ms of playback
+	Events    []string  `json:"events"`    // the player's warnings and stalls
 	Errors    []string  `json:"errors"`
+}
+
+// explain logs what the page saw over time, when a check has failed.
+func (p playback) explain(t testing.TB) {
+	t.Helper()
+	var b strings.Builder
+	for _, s := range p.Samples {
+		fmt.Fprintf(&b, "\n  %5.1f s: playing %v, at %.2f s, buffer %.0f ms, %d stalls", s.At/1000, s.Started, s.CurrentTime, s.Buffer*1000, s.Stalls)
+	}
+	t.Logf("timeline:%s\nplayer events:\n  %s", b.String(), strings.Join(p.Events, "\n  "))
 }
 
 // play opens the player in mode for d and returns what it measured.
@@ -182,6 +194,9 @@ func TestBrowserPlayback(t *testing.T) {
 			}
 			p := play(t, node, st, m.mode, 20*time.Second, shot)
 			checkPlayback(t, p, 2*m.target)
+			if t.Failed() {
+				p.explain(t)
+			}
 		})
 	}
 }

@@ -12,7 +12,12 @@
   const stats = (window.livetree = {
     stream, mode, started: false, ttffMs: null, stalls: 0, stallMs: 0, latencies: [],
     edge: null, bytes: 0, errors: [], decodedFrames: 0, currentTime: 0, buffer: 0,
+    events: [], // recent player warnings and stalls, for a test that fails to show
   });
+  const note = (what) => {
+    stats.events.push(`${Math.round(performance.now() - t0)} ms: ${what}`);
+    if (stats.events.length > 100) stats.events.shift();
+  };
   const $ = (id) => document.getElementById(id);
   const setStatus = (s) => { $('status').textContent = s; };
 
@@ -55,7 +60,10 @@
     // buffered, so it would settle near a second behind; steer() does it.
     const hls = new Hls({ lowLatencyMode: true, backBufferLength: 4, maxLiveSyncPlaybackRate: 1, debug: params.has('debug') });
     hls.on(Hls.Events.FRAG_LOADED, (_, d) => { stats.bytes += (d.part || d.frag).stats.loaded || 0; });
-    hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) stats.errors.push(`hls.js: ${d.details}`); });
+    hls.on(Hls.Events.ERROR, (_, d) => {
+      if (d.fatal) stats.errors.push(`hls.js: ${d.details}`);
+      else note(`hls.js ${d.details}${d.frag ? ` sn ${d.frag.sn}` : ''}${d.part ? ` part ${d.part.index}` : ''}`);
+    });
     hls.loadSource(url);
     hls.attachMedia(video);
     ingestTimeMs = () => (hls.playingDate ? hls.playingDate.getTime() : null);
@@ -136,6 +144,8 @@
   video.addEventListener('waiting', () => {
     if (!stats.started) return;
     stats.stalls++; stallStart = performance.now(); setStatus('stalled'); $('stalls').textContent = stats.stalls;
+    const b = video.buffered;
+    note(`stall at ${video.currentTime.toFixed(3)} s, buffered ${[...Array(b.length).keys()].map((i) => `${b.start(i).toFixed(3)}-${b.end(i).toFixed(3)}`).join(' ') || 'nothing'}`);
   });
   video.addEventListener('timeupdate', () => {
     if (stallStart) { stats.stallMs += performance.now() - stallStart; stallStart = 0; }

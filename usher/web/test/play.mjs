@@ -34,8 +34,9 @@ try {
     samples.push({ at: Date.now() - t0, ...(await snap()) });
   }
   const latencies = await page.evaluate(() => (window.livetree ? window.livetree.latencies : []));
+  const events = await page.evaluate(() => (window.livetree ? window.livetree.events : []));
   if (screenshot) await page.screenshot({ path: screenshot });
-  console.log(JSON.stringify({ samples, latencies, errors }));
+  console.log(JSON.stringify({ samples, latencies, events, errors }));
 } finally {
   await browser.close();
 }
