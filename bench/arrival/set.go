@@ -9,8 +9,9 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/livetree/livetree/internal/pollset"
 	"golang.org/x/sys/unix"
+
+	"github.com/livetree/livetree/internal/pollset"
 )
 
 // Set reads many TCP connections from one goroutine: their sockets are

@@ -14,8 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/livetree/livetree/internal/pollset"
 	"golang.org/x/sys/unix"
+
+	"github.com/livetree/livetree/internal/pollset"
 )
 
 // Event loop settings.

@@ -10,8 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/livetree/livetree/internal/pollset"
 	"golang.org/x/sys/unix"
+
+	"github.com/livetree/livetree/internal/pollset"
 )
 
 // fastWorker is one event loop: an epoll set in Go's poller, so that the

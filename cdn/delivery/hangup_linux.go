@@ -7,8 +7,9 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/livetree/livetree/internal/pollset"
 	"golang.org/x/sys/unix"
+
+	"github.com/livetree/livetree/internal/pollset"
 )
 
 // hangups tells waiting handlers that their clients hung up. fasthttp reads
