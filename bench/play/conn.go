@@ -40,7 +40,7 @@ type wire interface {
 // the response, once done.
 type feedFunc func(p []byte) (rest []byte, done bool, err error)
 
-// dialFunc opens a wire to host (host:port); ctx's end closes it.
+// dialFunc opens a wire to host (host:port); ctx bounds the dial.
 type dialFunc func(ctx context.Context, host string) (wire, error)
 
 // conn is one viewer's keep-alive HTTP/1.1 connection to one host, used
