@@ -237,14 +237,12 @@ type loopWire struct {
 	// deadline is the waiting read's, in Unix nanoseconds; 0 when none.
 	deadline atomic.Int64
 
-	mu       sync.Mutex
-	fd       int   // -1 once shut
-	shutErr  error // why it was shut
-	released bool
-	feed     feedFunc // the read being served; nil when none
-	waiting  bool     // a goroutine waits on done for it
-	err      error    // how that read ended
-	pending  []byte   // bytes read that no read asked for yet
+	mu      sync.Mutex
+	fd      int      // -1 once shut
+	shutErr error    // why it was shut
+	feed    feedFunc // the read a goroutine waits on done for; nil when none
+	err     error    // how that read ended
+	pending []byte   // bytes read that no read asked for yet
 }
 
 func (w *loopWire) write(p []byte) error {
@@ -285,7 +283,7 @@ func (w *loopWire) read(deadline time.Time, feed feedFunc) error {
 		w.mu.Unlock()
 		return w.shutErr
 	}
-	w.feed, w.err, w.waiting = feed, nil, true
+	w.feed, w.err = feed, nil
 	if !deadline.IsZero() {
 		w.deadline.Store(deadline.UnixNano())
 	}
@@ -341,14 +339,11 @@ func (w *loopWire) pump(buf []byte) {
 	}
 }
 
-// finish ends the read being served with err.
+// finish ends the read being served with err and wakes its goroutine.
 func (w *loopWire) finish(err error) {
 	w.feed, w.err = nil, err
 	w.deadline.Store(0)
-	if w.waiting {
-		w.waiting = false
-		w.done <- struct{}{}
-	}
+	w.done <- struct{}{}
 }
 
 // shut closes the socket for err, which ends the read being served and
@@ -367,19 +362,16 @@ func (w *loopWire) shut(err error) {
 // expire shuts the socket if its read is still waiting past its deadline.
 func (w *loopWire) expire(now time.Time) {
 	w.mu.Lock()
-	if d := w.deadline.Load(); w.waiting && d != 0 && now.UnixNano() > d {
+	if d := w.deadline.Load(); w.feed != nil && d != 0 && now.UnixNano() > d {
 		w.shut(os.ErrDeadlineExceeded)
 	}
 	w.mu.Unlock()
 }
 
+// close shuts the socket and frees its slot; closing again does nothing.
 func (w *loopWire) close() {
 	w.mu.Lock()
 	w.shut(net.ErrClosed)
-	released := w.released
-	w.released = true
 	w.mu.Unlock()
-	if !released {
-		w.l.release(w)
-	}
+	w.l.release(w)
 }
