@@ -315,18 +315,26 @@ func (e *Edge) start(name string) (*pull, error) {
 // had the stream.
 func (e *Edge) forget(p *pull, missing bool) {
 	e.mu.Lock()
-	if e.pulls[p.name] == p {
-		delete(e.pulls, p.name)
-		if st := p.st.Load(); st != nil && e.streams.Get(p.name) == st {
-			e.streams.Remove(p.name)
-		}
-		e.viewers.forget(p.name)
-	}
+	e.unlist(p)
 	if missing {
 		e.missing[p.name] = time.Now().Add(negativeTTL)
 	}
 	e.mu.Unlock()
 	p.cancel()
+}
+
+// unlist takes p off the edge's lists if it is still the stream's pull,
+// and reports whether it was; e.mu is held.
+func (e *Edge) unlist(p *pull) bool {
+	if e.pulls[p.name] != p {
+		return false
+	}
+	delete(e.pulls, p.name)
+	if st := p.st.Load(); st != nil && e.streams.Get(p.name) == st {
+		e.streams.Remove(p.name)
+	}
+	e.viewers.forget(p.name)
+	return true
 }
 
 // acquireFeed serves a child edge's feed request: the child pulls through

@@ -62,15 +62,18 @@ func (e *Edge) dropIdle(now time.Time) {
 }
 
 // forgetIf forgets p if it is still the stream's pull and cond holds under
-// the lock that requests touch it under. It counts the drop in dropped
-// first, so whoever sees the stream gone sees it counted.
+// the lock that requests touch it under, and counts the drop in dropped
+// under that lock too, so whoever sees the stream gone sees it counted.
 func (e *Edge) forgetIf(p *pull, dropped *atomic.Uint64, cond func() bool) bool {
 	e.mu.Lock()
 	ok := e.pulls[p.name] == p && cond()
-	e.mu.Unlock()
 	if ok {
 		dropped.Add(1)
-		e.forget(p, false)
+		e.unlist(p)
+	}
+	e.mu.Unlock()
+	if ok {
+		p.cancel()
 	}
 	return ok
 }

@@ -60,10 +60,6 @@ func New(name string, size int) (*Set, error) {
 	return s, nil
 }
 
-// FD returns the epoll descriptor, for epoll_ctl by a caller that knows
-// the set is open.
-func (s *Set) FD() int { return s.fd }
-
 // Ctl adds, modifies or removes fd (unix.EPOLL_CTL_*).
 func (s *Set) Ctl(op, fd int, ev *unix.EpollEvent) error {
 	return unix.EpollCtl(s.fd, op, fd, ev)
