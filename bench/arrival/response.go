@@ -130,28 +130,24 @@ func (r *Response) Feed(data []byte, at Stamp) (done bool, rest []byte, err erro
 }
 
 // header collects the header and, at its end, reads how the body is
-// framed. It copies no more than a header can hold, whatever the size of
-// the read.
+// framed. A header that comes whole in one read is not copied but once,
+// and no more than a header can hold is ever kept, whatever the read.
 func (r *Response) header(data []byte) ([]byte, error) {
 	old := len(r.buf)
-	if old == 0 {
-		// Mostly the header comes whole in one read.
-		if i := bytes.Index(data[:min(len(data), maxHeader+4)], []byte("\r\n\r\n")); i >= 0 && i+4 <= maxHeader {
-			r.head = append(r.head[:0], data[:i]...)
-			if err := r.parseHeader(r.head); err != nil {
-				return nil, err
-			}
-			return data[i+4:], nil
-		}
+	buf, from := data[:min(len(data), maxHeader+4)], 0
+	if old > 0 {
+		// The end of the header may straddle two reads: look from a
+		// little before what is already there.
+		r.buf = append(r.buf, data[:min(len(data), maxHeader+4-old)]...)
+		buf, from = r.buf, max(0, old-3)
 	}
-	// The end of the header may straddle two reads: look from a little
-	// before what is already there.
-	from := max(0, old-3)
-	r.buf = append(r.buf, data[:min(len(data), maxHeader+4-old)]...)
-	i := bytes.Index(r.buf[from:], []byte("\r\n\r\n"))
+	i := bytes.Index(buf[from:], []byte("\r\n\r\n"))
 	if i < 0 {
-		if len(r.buf) > maxHeader {
+		if len(buf) > maxHeader {
 			return nil, fmt.Errorf("%w: header over %d bytes", ErrResponse, maxHeader)
+		}
+		if old == 0 {
+			r.buf = append(r.buf, buf...)
 		}
 		return nil, nil
 	}
@@ -159,7 +155,7 @@ func (r *Response) header(data []byte) ([]byte, error) {
 	if end > maxHeader {
 		return nil, fmt.Errorf("%w: header over %d bytes", ErrResponse, maxHeader)
 	}
-	r.head = append(r.head[:0], r.buf[:end-4]...)
+	r.head = append(r.head[:0], buf[:end-4]...)
 	r.buf = r.buf[:0]
 	if err := r.parseHeader(r.head); err != nil {
 		return nil, err
