@@ -49,6 +49,17 @@ func readRequests(c net.Conn, n int) bool {
 	return true
 }
 
+// send queues a GET of each path on c and sends them together.
+func send(t *testing.T, c *conn, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		c.get([]byte(p))
+	}
+	if err := c.flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // eachWire runs fn with the goroutine-read wire and with the run's
 // default one (the event loops, on Linux).
 func eachWire(t *testing.T, fn func(t *testing.T, dial dialFunc)) {
@@ -78,12 +89,7 @@ func TestConnPipelined(t *testing.T) {
 		st := newStats()
 		c := newConn(context.Background(), addr, st, dial)
 		defer c.close()
-		c.get([]byte("/part"))
-		c.get([]byte("/index.m3u8"))
-		c.get([]byte("/missing"))
-		if err := c.flush(); err != nil {
-			t.Fatal(err)
-		}
+		send(t, c, "/part", "/index.m3u8", "/missing")
 		var sink bytes.Buffer
 		first, err := c.stream(time.Now().Add(2*time.Second), &sink)
 		if err != nil || c.status() != 200 || sink.String() != "moofmdat12" || first.IsZero() {
@@ -133,10 +139,7 @@ func TestConnFailures(t *testing.T) {
 			eachWire(t, func(t *testing.T, dial dialFunc) {
 				c := newConn(context.Background(), addr, newStats(), dial)
 				defer c.close()
-				c.get([]byte("/x"))
-				if err := c.flush(); err != nil {
-					t.Fatal(err)
-				}
+				send(t, c, "/x")
 				var sink bytes.Buffer
 				t0 := time.Now()
 				_, err := c.stream(time.Now().Add(300*time.Millisecond), &sink)
@@ -165,10 +168,7 @@ func TestConnCloseAndCancel(t *testing.T) {
 		st := newStats()
 		c := newConn(context.Background(), addr, st, dial)
 		for i := 0; i < 2; i++ {
-			c.get([]byte("/x"))
-			if err := c.flush(); err != nil {
-				t.Fatal(err)
-			}
+			send(t, c, "/x")
 			if _, err := c.read(time.Now().Add(2 * time.Second)); err != nil || string(c.bodyBytes()) != "ok" {
 				t.Fatalf("answer %d: %v %q", i, err, c.bodyBytes())
 			}
@@ -184,10 +184,7 @@ func TestConnCloseAndCancel(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		h := newConn(ctx, hang, st, dial)
 		defer h.close()
-		h.get([]byte("/x"))
-		if err := h.flush(); err != nil {
-			t.Fatal(err)
-		}
+		send(t, h, "/x")
 		time.AfterFunc(50*time.Millisecond, cancel)
 		t0 := time.Now()
 		if _, err := h.read(time.Now().Add(5 * time.Second)); err == nil || time.Since(t0) > time.Second {
@@ -206,10 +203,7 @@ func TestConnBodyBound(t *testing.T) {
 	eachWire(t, func(t *testing.T, dial dialFunc) {
 		c := newConn(context.Background(), addr, newStats(), dial)
 		defer c.close()
-		c.get([]byte("/index.m3u8"))
-		if err := c.flush(); err != nil {
-			t.Fatal(err)
-		}
+		send(t, c, "/index.m3u8")
 		if _, err := c.read(time.Now().Add(5 * time.Second)); !errors.Is(err, errBodyTooBig) {
 			t.Fatalf("a body over the bound: %v", err)
 		}
